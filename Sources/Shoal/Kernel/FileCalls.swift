@@ -1,0 +1,125 @@
+import CShoal
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Typed wrappers of the file system calls Shoal's file layer needs.
+///
+/// Every error names the call and, where there is one, the path.
+public enum FileCalls {
+    /// How to open a file, as `open(2)` flags.
+    public struct OpenOptions: OptionSet, Sendable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        /// Open for reading only (`O_RDONLY`, the default).
+        public static let readOnly: OpenOptions = []
+        /// Open for writing only (`O_WRONLY`).
+        public static let writeOnly = OpenOptions(rawValue: O_WRONLY)
+        /// Open for reading and writing (`O_RDWR`).
+        public static let readWrite = OpenOptions(rawValue: O_RDWR)
+        /// Create the file if it does not exist (`O_CREAT`).
+        public static let create = OpenOptions(rawValue: O_CREAT)
+        /// With ``create``: fail if the file exists (`O_EXCL`).
+        public static let exclusive = OpenOptions(rawValue: O_EXCL)
+        /// Truncate to zero length (`O_TRUNC`).
+        public static let truncate = OpenOptions(rawValue: O_TRUNC)
+        /// Bypass the page cache (`O_DIRECT`): transfers must be aligned.
+        public static let direct = OpenOptions(rawValue: shoal_o_direct())
+    }
+
+    /// Opens `path` (`open(2)` with `O_CLOEXEC`) and returns the owned descriptor.
+    ///
+    /// When ``OpenOptions/direct`` is asked and the file system refuses it (`EINVAL`,
+    /// as tmpfs does), the error says so.
+    public static func open(
+        _ path: String, options: OpenOptions, permissions: mode_t = 0o644
+    ) throws(SystemCallError) -> Descriptor {
+        let flags = options.rawValue | O_CLOEXEC
+        while true {
+            let fd = Glibc.open(path, flags, permissions)
+            if fd >= 0 { return Descriptor(takingOwnershipOf: fd) }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            var detail = path
+            if code == EINVAL && options.contains(.direct) {
+                detail += " (this file system does not support O_DIRECT)"
+            }
+            throw SystemCallError(call: "open", errno: code, detail: detail)
+        }
+    }
+
+    /// The size of the open file in bytes (`fstat(2)`).
+    public static func size(of fd: borrowing Descriptor) throws(SystemCallError) -> Int64 {
+        var info = stat()
+        let raw = fd.rawValue
+        _ = try retryingInterrupts("fstat", detail: "descriptor \(raw)") { fstat(raw, &info) }
+        return Int64(info.st_size)
+    }
+
+    /// The memory and file-offset alignment that `O_DIRECT` transfers on this file need.
+    ///
+    /// Uses `statx(STATX_DIOALIGN)` where the kernel and file system report it; else
+    /// the file system's block size (`fstat` `st_blksize`); else 4096.
+    public static func directIOAlignment(
+        of fd: borrowing Descriptor
+    ) throws(SystemCallError) -> (memory: Int, offset: Int) {
+        var memory: UInt32 = 0
+        var offset: UInt32 = 0
+        let raw = fd.rawValue
+        switch shoal_dio_alignment(raw, &memory, &offset) {
+        case 0:
+            return (Int(memory), Int(max(offset, 1)))
+        case 1:
+            break
+        default:
+            let code = Glibc.errno
+            // A kernel without statx: use the block size.
+            if code != ENOSYS { throw SystemCallError(call: "statx", errno: code, detail: "descriptor \(raw)") }
+        }
+        var info = stat()
+        _ = try retryingInterrupts("fstat", detail: "descriptor \(raw)") { fstat(raw, &info) }
+        let block = info.st_blksize > 0 ? Int(info.st_blksize) : 4096
+        return (block, block)
+    }
+
+    /// Sets the file's length (`ftruncate(2)`).
+    public static func truncate(_ fd: borrowing Descriptor, to length: Int64) throws(SystemCallError) {
+        let raw = fd.rawValue
+        _ = try retryingInterrupts("ftruncate", detail: "descriptor \(raw) to \(length) bytes") {
+            ftruncate(raw, off_t(length))
+        }
+    }
+
+    /// Reserves disk space for `length` bytes at `offset` (`fallocate(2)`, mode 0):
+    /// later writes there cannot fail for lack of space. Extends the file if needed.
+    public static func allocate(
+        _ fd: borrowing Descriptor, offset: Int64, length: Int64
+    ) throws(SystemCallError) {
+        let raw = fd.rawValue
+        _ = try retryingInterrupts("fallocate", detail: "descriptor \(raw), \(length) bytes at \(offset)") {
+            shoal_fallocate(raw, 0, offset, length)
+        }
+    }
+
+    /// Flushes the file to stable storage, blocking (`fsync(2)`). Prefer
+    /// ``AIORequest/fsync(descriptor:userData:)`` on a reactor.
+    public static func sync(_ fd: borrowing Descriptor) throws(SystemCallError) {
+        let raw = fd.rawValue
+        _ = try retryingInterrupts("fsync", detail: "descriptor \(raw)") { Glibc.fsync(raw) }
+    }
+
+    /// Removes the name `path` (`unlink(2)`).
+    public static func unlink(_ path: String) throws(SystemCallError) {
+        _ = try retryingInterrupts("unlink", detail: path) { Glibc.unlink(path) }
+    }
+
+    /// Whether the file system holding `path` is tmpfs or ramfs (`statfs(2)`), where
+    /// `O_DIRECT` is refused.
+    public static func isMemoryFileSystem(_ path: String) throws(SystemCallError) -> Bool {
+        var info = statfs()
+        _ = try retryingInterrupts("statfs", detail: path) { statfs(path, &info) }
+        let tmpfsMagic = 0x0102_1994
+        let ramfsMagic = 0x8584_58f6
+        return info.f_type == tmpfsMagic || info.f_type == ramfsMagic
+    }
+}

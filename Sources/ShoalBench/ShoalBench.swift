@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `shoal-bench`: Shoal's benchmarks. Release builds only: `swift run -c release shoal-bench ...`.
+@main
+struct ShoalBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shoal-bench",
+        abstract: "Benchmarks for Shoal, each against a named peer in the same run.",
+        subcommands: [ReapCommand.self]
+    )
+}

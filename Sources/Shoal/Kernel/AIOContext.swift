@@ -74,8 +74,8 @@ public struct AIOContext: ~Copyable {
 
     /// Asks the kernel to cancel a request in flight (`io_cancel(2)`).
     ///
-    /// - Returns: `true` when cancellation started; the request's completion (with
-    ///   result `-ECANCELED` or its natural result) then arrives through the ring.
+    /// - Returns: `true` when cancellation started; the request's completion then
+    ///   arrives through the ring (a cancelled poll completes with an empty mask, 0).
     ///   `false` when the request cannot be cancelled (Linux cancels only poll
     ///   requests) or is no longer in flight: its completion arrives as usual.
     public func cancel(_ request: UnsafeMutablePointer<AIORequest>) throws(SystemCallError) -> Bool {

@@ -3,6 +3,9 @@ import CShoal
 import Glibc
 #endif
 
+/// An epoll readiness report (`struct epoll_event`), as ``Epoll/wait(into:timeout:)`` fills it.
+public typealias EpollEvent = epoll_event
+
 /// An epoll instance (`epoll_create1(EPOLL_CLOEXEC)`), closed exactly once.
 ///
 /// Each registration carries a 64-bit token that comes back with its events; the
@@ -68,7 +71,7 @@ public struct Epoll: ~Copyable {
     /// - Parameter timeout: `.zero` polls, `nil` waits without limit; rounded up to
     ///   whole milliseconds so it never returns early.
     public func wait(
-        into events: UnsafeMutableBufferPointer<epoll_event>, timeout: Duration?
+        into events: UnsafeMutableBufferPointer<EpollEvent>, timeout: Duration?
     ) throws(SystemCallError) -> Int {
         let milliseconds = timeout.map(Self.roundUpToMilliseconds) ?? -1
         let epfd = descriptor.rawValue
@@ -86,7 +89,7 @@ public struct Epoll: ~Copyable {
     }
 }
 
-extension epoll_event {
+extension EpollEvent {
     /// The token given when the descriptor was registered.
     public var token: UInt64 { withUnsafePointer(to: self) { shoal_epoll_event_data($0) } }
     /// The readiness reported.

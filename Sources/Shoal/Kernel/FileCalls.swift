@@ -113,13 +113,15 @@ public enum FileCalls {
         _ = try retryingInterrupts("unlink", detail: path) { Glibc.unlink(path) }
     }
 
-    /// Whether the file system holding `path` is tmpfs or ramfs (`statfs(2)`), where
-    /// `O_DIRECT` is refused.
-    public static func isMemoryFileSystem(_ path: String) throws(SystemCallError) -> Bool {
+    /// The kind of file system holding `path` (`statfs(2)`): `"ext4"` (for any of
+    /// ext2/3/4, which share a magic number), `"tmpfs"`, `"xfs"`, ..., or the magic in hex.
+    public static func fileSystemType(of path: String) throws(SystemCallError) -> String {
         var info = statfs()
         _ = try retryingInterrupts("statfs", detail: path) { statfs(path, &info) }
-        let tmpfsMagic = 0x0102_1994
-        let ramfsMagic = 0x8584_58f6
-        return info.f_type == tmpfsMagic || info.f_type == ramfsMagic
+        let names: [Int: String] = [
+            0xEF53: "ext4", 0x0102_1994: "tmpfs", 0x5846_5342: "xfs", 0x9123_683E: "btrfs",
+            0x794C_7630: "overlayfs", 0x9FA0: "proc", 0x8584_58F6: "ramfs", 0x6969: "nfs",
+        ]
+        return names[Int(info.f_type)] ?? "0x" + String(info.f_type, radix: 16)
     }
 }

@@ -100,7 +100,7 @@ public struct CompletionReaper: ~Copyable {
             minimum >= 0 && minimum <= events.count,
             "reap: minimum \(minimum) must be between 0 and the buffer's \(events.count) slots")
         if !forcesSystemCall, let ring {
-            if let reaped = reapInUserSpace(ring, into: events, minimum: minimum, mayWait: timeout != .zero) {
+            if let reaped = reapInUserSpace(ring, into: events, minimum: minimum, timeout: timeout) {
                 counters.userSpaceReaps &+= 1
                 counters.userSpaceCompletions &+= reaped
                 return reaped
@@ -119,7 +119,7 @@ public struct CompletionReaper: ~Copyable {
         _ ring: CompletionRing,
         into events: UnsafeMutableBufferPointer<AIOCompletion>,
         minimum: Int,
-        mayWait: Bool
+        timeout: Duration?
     ) -> Int? {
         // `head` is ours: only this reaper, or the kernel inside an io_getevents that
         // this reaper made and that has returned, writes it. A relaxed load suffices.
@@ -136,7 +136,9 @@ public struct CompletionReaper: ~Copyable {
             return nil
         }
         let available = Int(ring.distance(from: head, to: tail))
-        if available < minimum && mayWait { return nil }
+        // The timeout matters only when too few are ready (and is not looked at
+        // otherwise: comparing Durations is a call, and this path runs every tick).
+        if available < minimum && !Self.isZero(timeout) { return nil }
 
         let count = min(available, events.count)
         if count == 0 { return 0 }
@@ -152,5 +154,12 @@ public struct CompletionReaper: ~Copyable {
         let newHead = (head &+ UInt32(count)) % ring.slots
         shoal_store_release_u32(ring.headPointer, newHead)
         return count
+    }
+
+    /// Whether `timeout` means "do not wait".
+    @inline(__always)
+    private static func isZero(_ timeout: Duration?) -> Bool {
+        guard let timeout else { return false }
+        return timeout <= .zero
     }
 }

@@ -34,11 +34,16 @@ public struct EventFD: ~Copyable {
 
     /// Reads and resets the counter (`read(2)` of 8 bytes); `nil` when it is zero.
     public func drain() throws(SystemCallError) -> UInt64? {
-        var value: UInt64 = 0
-        let fd = descriptor.rawValue
-        let read = try retryingInterruptsUnlessWouldBlock("read", detail: "eventfd \(fd)") {
-            Glibc.read(fd, &value, 8)
-        }
-        return read == nil ? nil : value
+        try readCounter(of: descriptor, kind: "eventfd")
     }
+}
+
+/// Reads the 8-byte counter of an eventfd or timerfd; `nil` when it is zero (would block).
+func readCounter(of descriptor: borrowing Descriptor, kind: String) throws(SystemCallError) -> UInt64? {
+    var value: UInt64 = 0
+    let fd = descriptor.rawValue
+    let read = try retryingInterruptsUnlessWouldBlock("read", detail: "\(kind) \(fd)") {
+        Glibc.read(fd, &value, 8)
+    }
+    return read == nil ? nil : value
 }

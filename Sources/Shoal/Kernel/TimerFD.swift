@@ -50,11 +50,6 @@ public struct TimerFD: ~Copyable {
 
     /// Reads and resets the expiration count; `nil` when the timer has not expired.
     public func drain() throws(SystemCallError) -> UInt64? {
-        var value: UInt64 = 0
-        let fd = descriptor.rawValue
-        let read = try retryingInterruptsUnlessWouldBlock("read", detail: "timerfd \(fd)") {
-            Glibc.read(fd, &value, 8)
-        }
-        return read == nil ? nil : value
+        try readCounter(of: descriptor, kind: "timerfd")
     }
 }

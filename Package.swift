@@ -3,13 +3,14 @@ import PackageDescription
 
 let package = Package(
     name: "Shoal",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Shoal", targets: ["Shoal"]),
         .executable(name: "shoal-bench", targets: ["ShoalBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The C shim: kernel ABI that Swift cannot import or call directly
@@ -20,7 +21,12 @@ let package = Package(
         ),
         .target(
             name: "Shoal",
-            dependencies: ["CShoal"]
+            dependencies: [
+                "CShoal",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "ShoalBench",

@@ -92,6 +92,9 @@ extension AIORequest {
         shoal_iocb_set_eventfd(&self, descriptor)
     }
 
+    /// Whether this is a readiness poll (`IOCB_CMD_POLL`), the one kind Linux can cancel.
+    public var isPoll: Bool { UInt32(aio_lio_opcode) == IO_CMD_POLL.rawValue }
+
     /// A short description for error messages: the operation, descriptor and size.
     var summary: String {
         let operation: String

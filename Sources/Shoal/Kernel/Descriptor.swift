@@ -8,7 +8,7 @@ import Glibc
 /// or earlier through ``close()``, which reports a failing `close(2)`. Borrow
 /// ``rawValue`` to pass it to a system call; call ``release()`` to take the number
 /// back without closing it.
-public struct Descriptor: ~Copyable {
+public struct Descriptor: ~Copyable, Sendable {
     /// The descriptor number, valid while this value lives.
     public let rawValue: Int32
 

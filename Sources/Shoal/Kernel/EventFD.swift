@@ -6,8 +6,9 @@ import Glibc
 /// A non-blocking eventfd counter (`eventfd(2)`), closed exactly once.
 ///
 /// Writers add to the counter; a read returns the sum and resets it to zero. Shoal
-/// uses one to wake a sleeping reactor from another thread.
-public struct EventFD: ~Copyable {
+/// uses one to wake a sleeping reactor from another thread; every method is safe to call
+/// from any thread.
+public struct EventFD: ~Copyable, Sendable {
     /// The eventfd descriptor.
     public let descriptor: Descriptor
 

@@ -1,0 +1,94 @@
+/// The AIO requests the reactor owns: queued for submission, or in flight in the kernel.
+///
+/// Each slot holds a request at a stable address (the kernel reads it at `io_submit`),
+/// the waiting task's continuation, and an owner object that keeps the request's
+/// buffers alive until the kernel is done with them, even when the waiting task has
+/// been cancelled and has moved on. A request's user data is its ``Token``: slot index
+/// and a generation, so a late completion can never be taken for a newer request.
+/// Reactor thread only.
+struct IOTable {
+    /// Identifies a request: `generation << 32 | index`. Bit 63 is never set (it marks
+    /// the reactor's own poll requests).
+    typealias Token = UInt64
+
+    enum State {
+        case free
+        /// Waiting in the submission queue.
+        case queued
+        /// Submitted; the completion will come through the ring.
+        case inFlight
+        /// In flight, but its task was resumed with `CancellationError`: the completion
+        /// only releases the slot.
+        case abandoned
+    }
+
+    struct Slot {
+        let request: UnsafeMutablePointer<AIORequest>
+        var generation: UInt32 = 0
+        var state = State.free
+        var continuation: UnsafeContinuation<Int64, any Error>?
+        var keepAlive: AnyObject?
+    }
+
+    private(set) var slots: [Slot] = []
+    private var freeList: [Int] = []
+    /// Slots queued or in flight (including abandoned ones).
+    private(set) var busy = 0
+
+    /// Takes a slot for `request` and returns its token; the request's user data is set to it.
+    mutating func allocate(_ request: AIORequest, keepAlive: AnyObject?) -> Token {
+        let index: Int
+        if let reused = freeList.popLast() {
+            index = reused
+        } else {
+            index = slots.count
+            slots.append(Slot(request: .allocate(capacity: 1)))
+        }
+        slots[index].generation = (slots[index].generation &+ 1) & 0x7fff_ffff
+        let token = UInt64(slots[index].generation) << 32 | UInt64(index)
+        slots[index].request.initialize(to: request)
+        slots[index].request.pointee.userData = token
+        slots[index].state = .queued
+        slots[index].keepAlive = keepAlive
+        busy += 1
+        return token
+    }
+
+    /// The slot index for `token`, if it still names a live request.
+    func index(of token: Token) -> Int? {
+        let index = Int(token & 0xffff_ffff)
+        guard index < slots.count, slots[index].state != .free,
+            UInt64(slots[index].generation) == token >> 32
+        else { return nil }
+        return index
+    }
+
+    /// Frees a slot; returns its continuation (if a task still waits) for the caller to resume.
+    mutating func release(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
+        let continuation = slots[index].continuation
+        slots[index].continuation = nil
+        slots[index].keepAlive = nil
+        slots[index].state = .free
+        freeList.append(index)
+        busy -= 1
+        return continuation
+    }
+
+    /// Tokens of every queued or in-flight request.
+    func liveTokens() -> [Token] {
+        slots.indices.compactMap { index in
+            slots[index].state == .free ? nil : UInt64(slots[index].generation) << 32 | UInt64(index)
+        }
+    }
+
+    subscript(index: Int) -> Slot {
+        get { slots[index] }
+        set { slots[index] = newValue }
+    }
+
+    /// Frees the request memory. Only when nothing is queued or in flight.
+    func deallocateAll() {
+        precondition(busy == 0, "AIO requests are still in flight")
+        for slot in slots { slot.request.deallocate() }
+    }
+}

@@ -1,0 +1,128 @@
+extension Reactor {
+    /// Registers `descriptor` for readiness waits (epoll, edge-triggered, once).
+    ///
+    /// Call on the reactor thread. Keep the descriptor non-blocking; try the read or
+    /// write first, and ``wait(for:on:)`` only when it would block. Call
+    /// ``deregister(_:)`` before closing the descriptor.
+    ///
+    /// - Throws: ``SystemCallError`` from `epoll_ctl` (for example `EPERM` for a regular
+    ///   file, which is always ready: use ``perform(_:keepingAlive:)`` for files).
+    public func register(_ descriptor: Int32) throws -> IORegistration {
+        precondition(isOnReactorThread, "Reactor.register must be called on the reactor thread")
+        let registration = readiness.add(descriptor)
+        do {
+            try epoll.add(descriptor, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: registration.token)
+        } catch {
+            _ = readiness.remove(Int(registration.index))
+            throw error
+        }
+        return registration
+    }
+
+    /// Removes a registration. Tasks waiting on it resume with
+    /// ``ReactorError/deregistered(descriptor:)``. Call on the reactor thread, before
+    /// closing the descriptor; a registration already removed is ignored.
+    public func deregister(_ registration: IORegistration) {
+        precondition(isOnReactorThread, "Reactor.deregister must be called on the reactor thread")
+        guard let index = readiness.index(of: registration.token) else { return }
+        // The descriptor may already be closed, which removed it from epoll: not an error.
+        try? epoll.remove(registration.descriptor)
+        for waiter in readiness.remove(index) {
+            waiter.resume(throwing: ReactorError.deregistered(descriptor: registration.descriptor))
+        }
+    }
+
+    /// Suspends until the registered descriptor is ready for `interest`.
+    ///
+    /// Returns at once if an edge arrived since the last wait (so no readiness is lost
+    /// between a would-block and this call). One reader and one writer may wait per
+    /// registration at a time.
+    ///
+    /// - Throws: `CancellationError` when the task is cancelled or the reactor shuts
+    ///   down; ``ReactorError/deregistered(descriptor:)`` when the registration is gone.
+    public func wait(for interest: Interest, on registration: IORegistration) async throws {
+        try await onReactor { try await self.waitOnReactor(interest, registration) }
+    }
+
+    private func waitOnReactor(_ interest: Interest, _ registration: IORegistration) async throws {
+        try Task.checkCancellation()
+        let token = registration.token
+        guard let index = readiness.index(of: token) else {
+            throw ReactorError.deregistered(descriptor: registration.descriptor)
+        }
+        if consumeEdge(interest, at: index) { return }
+        guard currentPhase == .running else { throw CancellationError() }
+        let busy = interest == .readable ? readiness[index].reader != nil : readiness[index].writer != nil
+        precondition(!busy, "another task already waits for \(interest) on descriptor \(registration.descriptor)")
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                if interest == .readable {
+                    readiness[index].reader = continuation
+                } else {
+                    readiness[index].writer = continuation
+                }
+            }
+        } onCancel: {
+            self.execute { self.cancelWait(interest, token) }
+        }
+    }
+
+    private func consumeEdge(_ interest: Interest, at index: Int) -> Bool {
+        switch interest {
+        case .readable:
+            if readiness[index].readable { readiness[index].readable = false; return true }
+        case .writable:
+            if readiness[index].writable { readiness[index].writable = false; return true }
+        }
+        return false
+    }
+
+    private func cancelWait(_ interest: Interest, _ token: UInt64) {
+        guard let index = readiness.index(of: token) else { return }
+        let waiter: UnsafeContinuation<Void, any Error>?
+        if interest == .readable {
+            waiter = readiness[index].reader
+            readiness[index].reader = nil
+        } else {
+            waiter = readiness[index].writer
+            readiness[index].writer = nil
+        }
+        waiter?.resume(throwing: CancellationError())
+    }
+
+    /// Collects socket readiness after the epoll poll completed: one `epoll_wait(0)`.
+    func collectReadiness() {
+        counters.epollWaitCalls &+= 1
+        let count: Int
+        do {
+            count = try epoll.wait(into: epollBuffer, timeout: .zero)
+        } catch {
+            logger.error("epoll_wait failed", metadata: ["error": "\(error)"])
+            return
+        }
+        let readableBits: Epoll.Events = [.readable, .readHangUp, .hangUp, .error]
+        let writableBits: Epoll.Events = [.writable, .hangUp, .error]
+        for position in 0..<count {
+            let event = epollBuffer[position]
+            // A stale token (deregistered, maybe reused descriptor) matches no entry.
+            guard let index = readiness.index(of: event.token) else { continue }
+            let ready = event.readiness
+            if !ready.isDisjoint(with: readableBits) {
+                if let reader = readiness[index].reader {
+                    readiness[index].reader = nil
+                    reader.resume()
+                } else {
+                    readiness[index].readable = true
+                }
+            }
+            if !ready.isDisjoint(with: writableBits) {
+                if let writer = readiness[index].writer {
+                    readiness[index].writer = nil
+                    writer.resume()
+                } else {
+                    readiness[index].writable = true
+                }
+            }
+        }
+    }
+}

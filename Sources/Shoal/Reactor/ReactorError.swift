@@ -1,0 +1,18 @@
+/// Errors of the reactor itself (as opposed to a failed system call).
+public enum ReactorError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// A ``Reactor/Configuration`` field is out of range; the text names it.
+    case invalidConfiguration(String)
+    /// The reactor has stopped (its ``Reactor/run(configuration:_:)`` returned), or is
+    /// shutting down and no longer accepts this kind of work.
+    case stopped(String)
+    /// The descriptor's readiness registration was removed while a task waited on it.
+    case deregistered(descriptor: Int32)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let what): "invalid reactor configuration: \(what)"
+        case .stopped(let what): "the reactor has stopped: \(what)"
+        case .deregistered(let fd): "descriptor \(fd) was deregistered from the reactor while a task waited on it"
+        }
+    }
+}

@@ -1,0 +1,70 @@
+/// A snapshot of a reactor's counters: what it ran, how it slept, which system calls it made.
+///
+/// Cheap to take (``Reactor/stats``). Subtract two snapshots to measure an interval.
+public struct ReactorStats: Equatable, Sendable {
+    /// Turns of the run loop.
+    public var ticks = 0
+    /// Swift task and actor jobs run.
+    public var jobsRun = 0
+    /// Closures run (``Reactor/execute(_:)``).
+    public var closuresRun = 0
+    /// Jobs handed to the reactor by the Swift runtime (both executor faces, any thread).
+    public var enqueues = 0
+    /// Jobs and closures that arrived from other threads.
+    public var remoteEnqueues = 0
+    /// Times the reactor entered the blocking step.
+    public var sleeps = 0
+    /// Nanoseconds spent in the blocking step.
+    public var nanosecondsAsleep: UInt64 = 0
+    /// Times a task yielded because the quota was spent (``Reactor/yieldIfNeeded()``).
+    public var quotaYields = 0
+    /// Timers fired (sleeps ended and scheduled closures run).
+    public var timersFired = 0
+    /// AIO completions handled (disk I/O and readiness polls).
+    public var completions = 0
+    /// Completions the reaper copied from the ring in user space.
+    public var userSpaceCompletions = 0
+    /// `io_submit` system calls.
+    public var ioSubmitCalls = 0
+    /// `io_getevents` system calls.
+    public var ioGeteventsCalls = 0
+    /// `io_cancel` system calls.
+    public var ioCancelCalls = 0
+    /// `epoll_wait` system calls.
+    public var epollWaitCalls = 0
+    /// Reads of the wake-up eventfd.
+    public var eventfdReads = 0
+    /// Writes to the wake-up eventfd (by any thread).
+    public var eventfdWrites = 0
+
+    /// All system calls the reactor made for its own loop, by the counts above.
+    public var systemCalls: Int {
+        ioSubmitCalls + ioGeteventsCalls + ioCancelCalls + epollWaitCalls + eventfdReads + eventfdWrites
+    }
+
+    /// Creates an all-zero snapshot.
+    public init() {}
+
+    /// The counts of `self` minus those of `earlier`.
+    public func since(_ earlier: ReactorStats) -> ReactorStats {
+        var d = ReactorStats()
+        d.ticks = ticks - earlier.ticks
+        d.jobsRun = jobsRun - earlier.jobsRun
+        d.closuresRun = closuresRun - earlier.closuresRun
+        d.enqueues = enqueues - earlier.enqueues
+        d.remoteEnqueues = remoteEnqueues - earlier.remoteEnqueues
+        d.sleeps = sleeps - earlier.sleeps
+        d.nanosecondsAsleep = nanosecondsAsleep &- earlier.nanosecondsAsleep
+        d.quotaYields = quotaYields - earlier.quotaYields
+        d.timersFired = timersFired - earlier.timersFired
+        d.completions = completions - earlier.completions
+        d.userSpaceCompletions = userSpaceCompletions - earlier.userSpaceCompletions
+        d.ioSubmitCalls = ioSubmitCalls - earlier.ioSubmitCalls
+        d.ioGeteventsCalls = ioGeteventsCalls - earlier.ioGeteventsCalls
+        d.ioCancelCalls = ioCancelCalls - earlier.ioCancelCalls
+        d.epollWaitCalls = epollWaitCalls - earlier.epollWaitCalls
+        d.eventfdReads = eventfdReads - earlier.eventfdReads
+        d.eventfdWrites = eventfdWrites - earlier.eventfdWrites
+        return d
+    }
+}

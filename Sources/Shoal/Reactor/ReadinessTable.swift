@@ -1,0 +1,92 @@
+/// A descriptor registered with a reactor for readiness waits.
+///
+/// Returned by ``Reactor/register(_:)``. Registration is edge-triggered and made once;
+/// the generation protects against descriptor reuse: after ``Reactor/deregister(_:)``
+/// a late event for the old registration is ignored even if the number is reused.
+public struct IORegistration: Hashable, Sendable {
+    /// The registered descriptor.
+    public let descriptor: Int32
+    let index: UInt32
+    let generation: UInt32
+
+    /// The epoll token: `generation << 32 | index`.
+    var token: UInt64 { UInt64(generation) << 32 | UInt64(index) }
+}
+
+/// What a task can wait for on a registered descriptor.
+public enum Interest: Sendable, Hashable {
+    /// Readable, or the peer hung up, or an error is pending.
+    case readable
+    /// Writable, or an error is pending.
+    case writable
+}
+
+/// Registered descriptors, their latched readiness and their waiting tasks. Reactor thread only.
+struct ReadinessTable {
+    struct Entry {
+        var descriptor: Int32 = -1
+        var generation: UInt32 = 0
+        var live = false
+        /// Edges seen and not yet consumed by a wait.
+        var readable = false
+        var writable = false
+        var reader: UnsafeContinuation<Void, any Error>?
+        var writer: UnsafeContinuation<Void, any Error>?
+    }
+
+    private var entries: [Entry] = []
+    private var freeList: [Int] = []
+
+    /// Live registrations.
+    private(set) var count = 0
+
+    mutating func add(_ descriptor: Int32) -> IORegistration {
+        let index: Int
+        if let reused = freeList.popLast() {
+            index = reused
+        } else {
+            index = entries.count
+            entries.append(Entry())
+        }
+        let generation = entries[index].generation &+ 1
+        entries[index] = Entry(descriptor: descriptor, generation: generation, live: true)
+        count += 1
+        return IORegistration(descriptor: descriptor, index: UInt32(index), generation: generation)
+    }
+
+    /// The entry index for a registration or epoll token, if still live.
+    func index(of token: UInt64) -> Int? {
+        let index = Int(token & 0xffff_ffff)
+        guard index < entries.count, entries[index].live,
+            UInt64(entries[index].generation) == token >> 32
+        else { return nil }
+        return index
+    }
+
+    subscript(index: Int) -> Entry {
+        get { entries[index] }
+        set { entries[index] = newValue }
+    }
+
+    /// Removes a registration; returns the waiters for the caller to resume.
+    mutating func remove(_ index: Int) -> [UnsafeContinuation<Void, any Error>] {
+        let waiters = [entries[index].reader, entries[index].writer].compactMap { $0 }
+        let generation = entries[index].generation
+        entries[index] = Entry(generation: generation)
+        freeList.append(index)
+        count -= 1
+        return waiters
+    }
+
+    /// Every waiting task, removed from its entry (for shutdown).
+    mutating func takeAllWaiters() -> [UnsafeContinuation<Void, any Error>] {
+        var waiters: [UnsafeContinuation<Void, any Error>] = []
+        for index in entries.indices {
+            if let reader = entries[index].reader { waiters.append(reader) }
+            if let writer = entries[index].writer { waiters.append(writer) }
+            entries[index].reader = nil
+            entries[index].writer = nil
+        }
+        return waiters
+    }
+}

@@ -1,0 +1,70 @@
+extension Reactor {
+    /// Suspends the calling task for `duration` on the reactor's monotonic clock.
+    ///
+    /// Never returns early. Costs no system call of its own: the reactor's blocking
+    /// step times out at the earliest timer.
+    ///
+    /// - Throws: `CancellationError` promptly when the task is cancelled or the reactor
+    ///   shuts down.
+    public func sleep(for duration: Duration) async throws {
+        try await sleep(until: .now.advanced(by: duration))
+    }
+
+    /// Suspends the calling task until `deadline` on the reactor's monotonic clock.
+    ///
+    /// - Throws: `CancellationError` promptly when the task is cancelled or the reactor
+    ///   shuts down.
+    public func sleep(until deadline: Instant) async throws {
+        try await onReactor { try await self.sleepOnReactor(until: deadline.nanoseconds) }
+    }
+
+    private func sleepOnReactor(until deadline: UInt64) async throws {
+        try Task.checkCancellation()
+        guard currentPhase == .running else { throw CancellationError() }
+        let handle = TimerHandle()
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                handle.id = timers.schedule(at: deadline, .resume(continuation))
+            }
+        } onCancel: {
+            self.execute {
+                if case .resume(let continuation)? = self.timers.cancel(handle.id) {
+                    continuation.resume(throwing: CancellationError())
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on the reactor thread after `delay`, unless cancelled first.
+    ///
+    /// Call on the reactor thread. Timers fire in deadline order, ties in the order
+    /// they were scheduled. Unfired closures are dropped at shutdown.
+    @discardableResult
+    public func schedule(after delay: Duration, _ body: @escaping () -> Void) -> ScheduledTimer {
+        precondition(isOnReactorThread, "Reactor.schedule must be called on the reactor thread")
+        let deadline = Instant.now.advanced(by: delay).nanoseconds
+        return ScheduledTimer(id: timers.schedule(at: deadline, .call(body)))
+    }
+
+    /// Cancels a closure scheduled with ``schedule(after:_:)``; returns `false` if it
+    /// already ran or was cancelled. Call on the reactor thread.
+    @discardableResult
+    public func cancel(_ timer: ScheduledTimer) -> Bool {
+        precondition(isOnReactorThread, "Reactor.cancel must be called on the reactor thread")
+        return timers.cancel(timer.id) != nil
+    }
+
+    /// The number of timers (sleeps and scheduled closures) that have not fired.
+    public var pendingTimers: Int { timers.count }
+}
+
+/// A closure scheduled on a reactor with ``Reactor/schedule(after:_:)``.
+public struct ScheduledTimer: Hashable, Sendable {
+    let id: UInt64
+}
+
+/// The id of a sleeping task's timer, shared with its cancellation handler. Written and
+/// read on the reactor thread only.
+final class TimerHandle: @unchecked Sendable {
+    var id: UInt64 = 0
+}

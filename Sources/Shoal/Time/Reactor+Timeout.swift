@@ -1,0 +1,29 @@
+/// An operation did not finish within its time limit.
+public struct TimeoutError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The limit that passed.
+    public let limit: Duration
+
+    public var description: String { "the operation did not finish within \(limit)" }
+}
+
+extension Reactor {
+    /// Runs `operation` on the reactor, and cancels it if it has not finished within
+    /// `limit`, throwing ``TimeoutError``.
+    ///
+    /// Cancellation is cooperative: Shoal's own waits (sleep, readiness, AIO) end at
+    /// once; an operation that ignores cancellation delays the timeout until it returns.
+    public func withTimeout<Success: Sendable>(
+        _ limit: Duration,
+        _ operation: @escaping @Sendable () async throws -> Success
+    ) async throws -> Success {
+        try await withThrowingTaskGroup(of: Success.self) { group in
+            group.addTask(executorPreference: self) { try await operation() }
+            group.addTask(executorPreference: self) {
+                try await self.sleep(for: limit)
+                throw TimeoutError(limit: limit)
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+}

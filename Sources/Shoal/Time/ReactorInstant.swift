@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Reactor {
+    /// A point in time on `CLOCK_MONOTONIC`, the clock of the reactor's timers.
+    public struct Instant: InstantProtocol, Sendable, CustomStringConvertible {
+        /// Nanoseconds since the clock's (boot-time) origin.
+        public let nanoseconds: UInt64
+
+        /// Creates an instant `nanoseconds` after the clock's origin.
+        public init(nanoseconds: UInt64) {
+            self.nanoseconds = nanoseconds
+        }
+
+        /// The current time (a vDSO call, no system call).
+        public static var now: Instant { Instant(nanoseconds: Reactor.now()) }
+
+        /// The instant `duration` later (earlier if negative), clamped to the clock's range.
+        public func advanced(by duration: Duration) -> Instant {
+            let delta = duration.nanosecondsClamped
+            if delta >= 0 {
+                let (sum, overflow) = nanoseconds.addingReportingOverflow(UInt64(delta))
+                return Instant(nanoseconds: overflow ? .max : sum)
+            }
+            let magnitude = delta == .min ? UInt64(Int64.max) + 1 : UInt64(-delta)
+            return Instant(nanoseconds: nanoseconds > magnitude ? nanoseconds - magnitude : 0)
+        }
+
+        /// The duration from `self` to `other` (negative if `other` is earlier).
+        public func duration(to other: Instant) -> Duration {
+            other.nanoseconds >= nanoseconds
+                ? .nanoseconds(Int64(clamping: other.nanoseconds - nanoseconds))
+                : .nanoseconds(-Int64(clamping: nanoseconds - other.nanoseconds))
+        }
+
+        public static func < (lhs: Instant, rhs: Instant) -> Bool {
+            lhs.nanoseconds < rhs.nanoseconds
+        }
+
+        public var description: String { "Instant(\(nanoseconds) ns)" }
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds, rounded up, clamped to `Int64`.
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let fraction = (attoseconds + (attoseconds > 0 ? 999_999_999 : 0)) / 1_000_000_000
+        let (total, overflow2) = scaled.addingReportingOverflow(fraction)
+        return overflow2 ? (seconds < 0 ? .min : .max) : total
+    }
+}

@@ -14,6 +14,11 @@ public typealias AIORequest = iocb
 /// A Linux AIO completion (`struct io_event`), as the ring and `io_getevents` hold it.
 public typealias AIOCompletion = io_event
 
+// Requests and completions are plain data; the memory a request points to is the
+// submitter's to keep valid, on whatever thread it submits from.
+extension iocb: @retroactive @unchecked Sendable {}
+extension io_event: @retroactive @unchecked Sendable {}
+
 extension AIORequest {
     /// A read of `count` bytes at file `offset` into `buffer` (`IOCB_CMD_PREAD`).
     public static func read(

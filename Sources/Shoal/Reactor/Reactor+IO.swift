@@ -15,11 +15,13 @@ extension Reactor {
     /// - Throws: `CancellationError`; ``SystemCallError`` from `io_submit` when the kernel
     ///   rejects the request (a bad descriptor, an unsupported operation);
     ///   ``ReactorError/stopped(_:)`` after the reactor stopped.
-    public func perform(_ request: AIORequest, keepingAlive owner: AnyObject? = nil) async throws -> Int64 {
-        try await onReactor { try await self.performOnReactor(request, owner: owner) }
-    }
-
-    private func performOnReactor(_ request: AIORequest, owner: AnyObject?) async throws -> Int64 {
+    public nonisolated(nonsending) func perform(
+        _ request: AIORequest, keepingAlive owner: AnyObject? = nil
+    ) async throws -> Int64 {
+        guard isOnReactorThread else {
+            let owner = UncheckedBox(owner)
+            return try await hop { try await $0.perform(request, keepingAlive: owner.value) }
+        }
         try Task.checkCancellation()
         if currentPhase == .stopped { throw ReactorError.stopped("AIO request not submitted") }
         let token = io.allocate(request, keepAlive: owner)
@@ -169,10 +171,15 @@ extension Reactor {
         }
     }
 
-    /// Runs `body` on this reactor: directly when already on its thread, otherwise with
-    /// the reactor as task executor preference for the duration.
-    func onReactor<T>(_ body: () async throws -> T) async throws -> T {
-        if isOnReactorThread { return try await body() }
-        return try await withTaskExecutorPreference(self) { try await body() }
+    /// Runs `body` on the reactor thread, for callers elsewhere: this function is
+    /// `@concurrent`, so it leaves the caller's executor, and `body` then runs with the
+    /// reactor as task executor preference.
+    ///
+    /// Shoal's async APIs are `nonisolated(nonsending)`: on the reactor thread they run
+    /// on the caller's executor (a task on the reactor, or an actor pinned to it) with
+    /// no hop, and only callers on other threads come through here.
+    @concurrent
+    func hop<T: Sendable>(_ body: @escaping @Sendable (Reactor) async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(self) { try await body(self) }
     }
 }

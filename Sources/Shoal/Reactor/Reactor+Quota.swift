@@ -8,7 +8,7 @@ extension Reactor {
     /// Yields to the reactor if the task quota is spent: the calling task goes to the
     /// back of the run queue, and the reactor submits and reaps I/O and fires timers
     /// before it runs again. Otherwise returns at once. Call it often in long loops.
-    public func yieldIfNeeded() async {
+    public nonisolated(nonsending) func yieldIfNeeded() async {
         guard shouldYield else { return }
         counters.quotaYields &+= 1
         await Task.yield()

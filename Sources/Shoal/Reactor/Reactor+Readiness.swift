@@ -40,11 +40,10 @@ extension Reactor {
     ///
     /// - Throws: `CancellationError` when the task is cancelled or the reactor shuts
     ///   down; ``ReactorError/deregistered(descriptor:)`` when the registration is gone.
-    public func wait(for interest: Interest, on registration: IORegistration) async throws {
-        try await onReactor { try await self.waitOnReactor(interest, registration) }
-    }
-
-    private func waitOnReactor(_ interest: Interest, _ registration: IORegistration) async throws {
+    public nonisolated(nonsending) func wait(for interest: Interest, on registration: IORegistration) async throws {
+        guard isOnReactorThread else {
+            return try await hop { try await $0.wait(for: interest, on: registration) }
+        }
         try Task.checkCancellation()
         let token = registration.token
         guard let index = readiness.index(of: token) else {

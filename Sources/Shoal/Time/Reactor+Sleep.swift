@@ -6,7 +6,7 @@ extension Reactor {
     ///
     /// - Throws: `CancellationError` promptly when the task is cancelled or the reactor
     ///   shuts down.
-    public func sleep(for duration: Duration) async throws {
+    public nonisolated(nonsending) func sleep(for duration: Duration) async throws {
         try await sleep(until: .now.advanced(by: duration))
     }
 
@@ -14,11 +14,11 @@ extension Reactor {
     ///
     /// - Throws: `CancellationError` promptly when the task is cancelled or the reactor
     ///   shuts down.
-    public func sleep(until deadline: Instant) async throws {
-        try await onReactor { try await self.sleepOnReactor(until: deadline.nanoseconds) }
-    }
-
-    private func sleepOnReactor(until deadline: UInt64) async throws {
+    public nonisolated(nonsending) func sleep(until instant: Instant) async throws {
+        guard isOnReactorThread else {
+            return try await hop { try await $0.sleep(until: instant) }
+        }
+        let deadline = instant.nanoseconds
         try Task.checkCancellation()
         guard currentPhase == .running else { throw CancellationError() }
         let handle = TimerHandle()

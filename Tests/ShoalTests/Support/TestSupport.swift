@@ -92,3 +92,11 @@ func writePatternFile(_ path: String, size: Int) throws {
 func isOpen(_ fd: Int32) -> Bool {
     fcntl(fd, F_GETFD) != -1
 }
+
+/// A pipe whose ends are both non-blocking: `(read, write)`.
+func nonBlockingPipe() -> (read: Int32, write: Int32) {
+    var ends: [Int32] = [0, 0]
+    precondition(pipe(&ends) == 0, "pipe failed")
+    for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+    return (ends[0], ends[1])
+}

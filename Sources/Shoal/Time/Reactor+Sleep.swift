@@ -41,9 +41,15 @@ extension Reactor {
     /// they were scheduled. Unfired closures are dropped at shutdown.
     @discardableResult
     public func schedule(after delay: Duration, _ body: @escaping () -> Void) -> ScheduledTimer {
+        schedule(at: Instant.now.advanced(by: delay), body)
+    }
+
+    /// Runs `body` on the reactor thread at `deadline` (or at once if it has passed),
+    /// unless cancelled first. Call on the reactor thread.
+    @discardableResult
+    public func schedule(at deadline: Instant, _ body: @escaping () -> Void) -> ScheduledTimer {
         precondition(isOnReactorThread, "Reactor.schedule must be called on the reactor thread")
-        let deadline = Instant.now.advanced(by: delay).nanoseconds
-        return ScheduledTimer(id: timers.schedule(at: deadline, .call(body)))
+        return ScheduledTimer(id: timers.schedule(at: deadline.nanoseconds, .call(body)))
     }
 
     /// Cancels a closure scheduled with ``schedule(after:_:)``; returns `false` if it

@@ -14,8 +14,8 @@ private func threadCPUNanoseconds() -> UInt64 {
 @Suite("Idle: the reactor sleeps in the kernel, once")
 struct IdleTests {
     @Test("over one idle second the reactor thread uses under 20 ms of CPU and blocks once")
-    func idleSecond() throws {
-        let (cpu, stats) = try runReactor { reactor -> (UInt64, ReactorStats) in
+    func idleSecond() async throws {
+        let (cpu, stats) = try await runReactor { reactor -> (UInt64, ReactorStats) in
             try await reactor.sleep(for: .milliseconds(10))  // settle: first submissions done
             let before = reactor.stats
             let cpuBefore = threadCPUNanoseconds()

@@ -16,8 +16,8 @@ struct QuotaTests {
     /// default 0.5 ms quota at most 5 slices fit in a tick (more cannot: each slice takes
     /// at least 100 µs of real time), so the counts below bound the delay in quotas.
     @Test("a due timer fires, and a completed AIO request is reaped, within about one quota")
-    func floodLetsTimerAndIOThrough() throws {
-        let result = try runReactor { reactor -> (timer: Int, reap: Int, sleeper: Int, ioTask: Int, yields: Int) in
+    func floodLetsTimerAndIOThrough() async throws {
+        let result = try await runReactor { reactor -> (timer: Int, reap: Int, sleeper: Int, ioTask: Int, yields: Int) in
             let slices = Shared(0)
             let stop = Shared(false)
             let timerDeadline = Reactor.Instant.now.advanced(by: .milliseconds(20)).nanoseconds
@@ -84,10 +84,10 @@ struct QuotaTests {
     }
 
     @Test("yieldIfNeeded does not yield before the quota is spent")
-    func noEarlyYield() throws {
+    func noEarlyYield() async throws {
         var configuration = Reactor.Configuration()
         configuration.taskQuota = .seconds(10)
-        let yields = try runReactor(configuration: configuration) { reactor -> Int in
+        let yields = try await runReactor(configuration: configuration) { reactor -> Int in
             let before = reactor.stats
             for _ in 0..<10_000 { await reactor.yieldIfNeeded() }
             return reactor.stats.since(before).quotaYields

@@ -7,8 +7,8 @@ import Glibc
 @Suite("Reactor as executor: every kind of await comes back to the reactor thread")
 struct ReactorExecutorTests {
     @Test("thread identity before and after every kind of await")
-    func threadIdentity() throws {
-        let seen = try runReactor { reactor -> [String: Bool] in
+    func threadIdentity() async throws {
+        let seen = try await runReactor { reactor -> [String: Bool] in
             var seen: [String: Bool] = ["root": reactor.isOnReactorThread]
 
             try await reactor.sleep(for: .milliseconds(1))
@@ -96,8 +96,8 @@ struct ReactorExecutorTests {
     }
 
     @Test("closures and tasks run in FIFO order")
-    func fifoOrder() throws {
-        let order = try runReactor { reactor -> [Int] in
+    func fifoOrder() async throws {
+        let order = try await runReactor { reactor -> [Int] in
             let log = Shared<[Int]>([])
             for index in 0..<50 {
                 reactor.execute { log.update { $0.append(index) } }
@@ -110,8 +110,8 @@ struct ReactorExecutorTests {
     }
 
     @Test("a closure from another thread wakes a sleeping reactor, with one eventfd write")
-    func remoteClosureWakesReactor() throws {
-        let (ran, stats) = try runReactor { reactor -> (Bool, ReactorStats) in
+    func remoteClosureWakesReactor() async throws {
+        let (ran, stats) = try await runReactor { reactor -> (Bool, ReactorStats) in
             let before = reactor.stats
             var sender: ThreadForTest?
             let ran = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
@@ -130,8 +130,8 @@ struct ReactorExecutorTests {
     }
 
     @Test("other threads posting to a busy reactor never write the eventfd")
-    func busyReactorIsNotWoken() throws {
-        let (count, stats) = try runReactor { reactor -> (Int, ReactorStats) in
+    func busyReactorIsNotWoken() async throws {
+        let (count, stats) = try await runReactor { reactor -> (Int, ReactorStats) in
             let before = reactor.stats
             let received = Shared(0)
             let sender = try ThreadForTest {
@@ -148,8 +148,8 @@ struct ReactorExecutorTests {
     }
 
     @Test("a resumed continuation costs one enqueue in a task, two in a pinned actor")
-    func enqueuesPerResume() throws {
-        let (task, actor, calls) = try runReactor { reactor -> (ReactorStats, ReactorStats, ReactorStats) in
+    func enqueuesPerResume() async throws {
+        let (task, actor, calls) = try await runReactor { reactor -> (ReactorStats, ReactorStats, ReactorStats) in
             let before = reactor.stats
             for _ in 0..<1_000 {
                 await withUnsafeContinuation { continuation in reactor.execute { continuation.resume() } }
@@ -176,10 +176,10 @@ struct ReactorExecutorTests {
     }
 
     @Test("a tick in which nothing new happened in the kernel makes no system call")
-    func quietTicksMakeNoSystemCalls() throws {
+    func quietTicksMakeNoSystemCalls() async throws {
         var configuration = Reactor.Configuration()
         configuration.taskQuota = .nanoseconds(1)  // every yield ends the tick
-        let stats = try runReactor(configuration: configuration) { reactor -> ReactorStats in
+        let stats = try await runReactor(configuration: configuration) { reactor -> ReactorStats in
             await Task.yield()
             let before = reactor.stats
             for _ in 0..<10_000 { await Task.yield() }

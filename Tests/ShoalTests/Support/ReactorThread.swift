@@ -1,20 +1,37 @@
 import Shoal
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Runs `Reactor.run` on a new thread and waits for it, so a test never blocks a thread
-/// of Swift's cooperative pool with a reactor loop. Assert on what `body` returns, on
-/// the test's own thread.
+/// Runs `Reactor.run` on a new thread and awaits its result without blocking a thread of
+/// Swift's cooperative pool (tests run in parallel on it, and a reactor's late jobs may
+/// need it). Assert on what `body` returns, in the test.
 func runReactor<T: Sendable>(
     configuration: Reactor.Configuration = Reactor.Configuration(),
     _ body: @escaping @Sendable (Reactor) async throws -> T
-) throws -> T {
-    let outcome = Mutex<Result<T, any Error>?>(nil)
-    let thread = try ThreadForTest {
-        let result = Result { try Reactor.run(configuration: configuration, body) }
-        outcome.withLock { $0 = result }
+) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        startDetachedThread {
+            continuation.resume(with: Result { try Reactor.run(configuration: configuration, body) })
+        }
     }
-    thread.join()
-    return try outcome.withLock { $0! }.get()
+}
+
+/// Starts a detached POSIX thread running `body`.
+func startDetachedThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var thread = pthread_t()
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    let result = pthread_create(&thread, nil, { argument in
+        Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
+        return nil
+    }, box)
+    precondition(result == 0, "pthread_create failed: \(result)")
+    pthread_detach(thread)
 }
 
 /// A value shared between tasks and threads in tests.

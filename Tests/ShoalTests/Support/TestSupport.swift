@@ -88,11 +88,6 @@ func writePatternFile(_ path: String, size: Int) throws {
     guard written == size else { throw SystemCallError(call: "write", errno: errno, detail: path) }
 }
 
-/// Whether `fd` is an open descriptor in this process.
-func isOpen(_ fd: Int32) -> Bool {
-    fcntl(fd, F_GETFD) != -1
-}
-
 /// A pipe whose ends are both non-blocking: `(read, write)`.
 func nonBlockingPipe() -> (read: Int32, write: Int32) {
     var ends: [Int32] = [0, 0]

@@ -7,8 +7,8 @@ import Glibc
 @Suite("Timers: order, never early, thousands, cancellation, timeouts")
 struct TimerTests {
     @Test("thousands of scheduled closures fire in deadline order, ties in scheduling order, never early")
-    func scheduledClosures() throws {
-        let fired = try runReactor { reactor -> [(deadline: UInt64, at: UInt64, id: Int)] in
+    func scheduledClosures() async throws {
+        let fired = try await runReactor { reactor -> [(deadline: UInt64, at: UInt64, id: Int)] in
             let log = Shared<[(deadline: UInt64, at: UInt64, id: Int)]>([])
             let start = Reactor.Instant.now
             for id in 0..<3_000 {
@@ -31,8 +31,8 @@ struct TimerTests {
     }
 
     @Test("a thousand sleeping tasks all wake, none early, on the reactor thread")
-    func manySleepers() throws {
-        let results = try runReactor { reactor -> [Bool] in
+    func manySleepers() async throws {
+        let results = try await runReactor { reactor -> [Bool] in
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<1_000 {
                     group.addTask {
@@ -49,8 +49,8 @@ struct TimerTests {
     }
 
     @Test("a cancelled sleep resumes at once with CancellationError and leaves no timer")
-    func cancelSleep() throws {
-        let (error, pending) = try runReactor { reactor -> (String, Int) in
+    func cancelSleep() async throws {
+        let (error, pending) = try await runReactor { reactor -> (String, Int) in
             let sleeper = reactor.spawn { try await reactor.sleep(for: .seconds(3_600)) }
             try await reactor.sleep(for: .milliseconds(5))
             sleeper.cancel()
@@ -63,8 +63,8 @@ struct TimerTests {
     }
 
     @Test("a sleep cancelled from another thread resumes with CancellationError")
-    func cancelSleepFromAnotherThread() throws {
-        let error = try runReactor { reactor -> String in
+    func cancelSleepFromAnotherThread() async throws {
+        let error = try await runReactor { reactor -> String in
             let sleeper = reactor.spawn { try await reactor.sleep(for: .seconds(3_600)) }
             let canceller = try ThreadForTest {
                 usleep(5_000)
@@ -79,8 +79,8 @@ struct TimerTests {
     }
 
     @Test("a sleep in an already cancelled task throws without waiting")
-    func sleepWhenCancelled() throws {
-        let threw = try runReactor { reactor -> Bool in
+    func sleepWhenCancelled() async throws {
+        let threw = try await runReactor { reactor -> Bool in
             let task = reactor.spawn { () async -> Bool in
                 withUnsafeCurrentTask { $0?.cancel() }
                 do { try await reactor.sleep(for: .seconds(3_600)) } catch { return error is CancellationError }
@@ -92,8 +92,8 @@ struct TimerTests {
     }
 
     @Test("withTimeout returns the value in time and throws TimeoutError when late")
-    func withTimeout() throws {
-        let (value, late) = try runReactor { reactor -> (Int, TimeoutError?) in
+    func withTimeout() async throws {
+        let (value, late) = try await runReactor { reactor -> (Int, TimeoutError?) in
             let value = try await reactor.withTimeout(.seconds(10)) { 7 }
             do {
                 _ = try await reactor.withTimeout(.milliseconds(10)) { () async throws -> Int in
@@ -110,8 +110,8 @@ struct TimerTests {
     }
 
     @Test("a cancelled scheduled closure does not run")
-    func cancelScheduled() throws {
-        let (ran, cancelled, again) = try runReactor { reactor -> (Bool, Bool, Bool) in
+    func cancelScheduled() async throws {
+        let (ran, cancelled, again) = try await runReactor { reactor -> (Bool, Bool, Bool) in
             let ran = Shared(false)
             let timer = reactor.schedule(after: .milliseconds(5)) { ran.value = true }
             let cancelled = reactor.cancel(timer)

@@ -13,6 +13,11 @@ struct Summary: Sendable {
         maximum = sorted.last!
     }
 
+    /// Every value divided by `divisor`.
+    func scaled(by divisor: Double) -> Summary {
+        Summary([median / divisor, minimum / divisor, maximum / divisor])
+    }
+
     /// `median [min-max]` with `digits` decimals.
     func formatted(_ digits: Int = 1) -> String {
         "\(format(median, digits)) [\(format(minimum, digits))-\(format(maximum, digits))]"

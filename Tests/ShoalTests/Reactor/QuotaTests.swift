@@ -41,7 +41,7 @@ struct QuotaTests {
             }
 
             let before = reactor.stats
-            let flood = (0..<2).map { worker in
+            let flood = (0..<2).map { _ in
                 reactor.spawn {
                     while !stop.value && slices.value < 3_000 {
                         spin(microseconds: 100)
@@ -49,8 +49,12 @@ struct QuotaTests {
                         if Reactor.Instant.now.nanoseconds >= timerDeadline && slicesAtTimerDeadline.value < 0 {
                             slicesAtTimerDeadline.value = done
                         }
-                        if worker == 0 && done == 300 {
-                            slicesAtSignal.value = done
+                        let signalNow = done >= 300 && slicesAtSignal.update { mark in
+                            guard mark < 0 else { return false }
+                            mark = done
+                            return true
+                        }
+                        if signalNow {
                             var one: UInt64 = 1
                             _ = write(eventFD, &one, 8)
                         }

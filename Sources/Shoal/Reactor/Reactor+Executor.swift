@@ -70,13 +70,14 @@ extension Reactor: TaskExecutor, SerialExecutor {
 
     /// Queues work: directly on the reactor thread, through the mailbox from elsewhere.
     func accept(_ work: Work) {
+        // Stopped: nobody drains the queues any more, even on the reactor's own thread.
+        if currentPhase == .stopped {
+            forwardAfterStop([work])
+            return
+        }
         if isOnReactorThread {
             if case .closure = work {} else { counters.enqueues &+= 1 }
             runQueue.append(work)
-            return
-        }
-        if currentPhase == .stopped {
-            forwardAfterStop([work])
             return
         }
         mailbox.post(work)

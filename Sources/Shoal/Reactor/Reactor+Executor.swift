@@ -53,7 +53,7 @@ extension Reactor: TaskExecutor, SerialExecutor {
     @discardableResult
     public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {
         if currentPhase == .stopped {
-            logger.warning("closure submitted to a stopped reactor was dropped")
+            lateWork.add(1, ordering: .relaxed)
             return false
         }
         accept(.closure(work))
@@ -89,12 +89,14 @@ extension Reactor: TaskExecutor, SerialExecutor {
     /// task still finishes (off the reactor thread); a closure is dropped.
     private func forwardAfterStop(_ items: [Work]) {
         for work in items {
+            let first = lateWork.add(1, ordering: .relaxed).oldValue == 0
             switch work {
             case .task(let job), .actor(let job):
-                logger.warning("job enqueued on a stopped reactor runs on the global executor")
+                // Warn once: a task left running may enqueue on every await.
+                if first { logger.warning("jobs enqueued on a stopped reactor run on the global executor") }
                 globalConcurrentExecutor.enqueue(job)
             case .closure:
-                logger.warning("closure submitted to a stopped reactor was dropped")
+                if first { logger.warning("closures submitted to a stopped reactor are dropped") }
             }
         }
     }

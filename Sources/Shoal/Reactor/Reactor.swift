@@ -67,6 +67,8 @@ public final class Reactor: @unchecked Sendable {
     /// Set by ``stop()``: the reactor's own polls are no longer re-armed.
     var stopping = false
     var counters = ReactorStats()
+    /// Jobs and closures that arrived after the loop stopped (any thread).
+    let lateWork = Atomic<Int>(0)
     /// The serial-executor face: actors whose executor is this reactor enqueue here.
     /// Set once at the end of `init`, read from any thread afterwards.
     private(set) var serialFace: SerialFace!
@@ -139,6 +141,7 @@ public final class Reactor: @unchecked Sendable {
         snapshot.eventfdWrites = mailbox.wakeupWrites.load(ordering: .relaxed)
         snapshot.remoteEnqueues = mailbox.posted.load(ordering: .relaxed)
         snapshot.enqueues += mailbox.postedJobs.load(ordering: .relaxed)
+        snapshot.arrivedAfterStop = lateWork.load(ordering: .relaxed)
         return snapshot
     }
 

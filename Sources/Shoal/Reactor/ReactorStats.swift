@@ -36,6 +36,9 @@ public struct ReactorStats: Equatable, Sendable {
     public var eventfdReads = 0
     /// Writes to the wake-up eventfd (by any thread).
     public var eventfdWrites = 0
+    /// Jobs (sent to the global executor) and closures (dropped) that arrived after the
+    /// loop stopped. The first of each is logged as a warning.
+    public var arrivedAfterStop = 0
 
     /// All system calls the reactor made for its own loop, by the counts above.
     public var systemCalls: Int {
@@ -65,6 +68,7 @@ public struct ReactorStats: Equatable, Sendable {
         d.epollWaitCalls = epollWaitCalls - earlier.epollWaitCalls
         d.eventfdReads = eventfdReads - earlier.eventfdReads
         d.eventfdWrites = eventfdWrites - earlier.eventfdWrites
+        d.arrivedAfterStop = arrivedAfterStop - earlier.arrivedAfterStop
         return d
     }
 }

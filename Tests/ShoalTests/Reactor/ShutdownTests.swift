@@ -83,6 +83,8 @@ struct ShutdownTests {
         parked.value?.resume()
         for _ in 0..<500 where lateResult.value == nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(lateResult.value == false)
+        // The refused closure and the forwarded job.
+        #expect(reactor.stats.arrivedAfterStop == 2)
     }
 
     @Test("a task that never finishes does not hold shutdown past the grace period")

@@ -50,25 +50,16 @@ public struct ReactorStats: Equatable, Sendable {
 
     /// The counts of `self` minus those of `earlier`.
     public func since(_ earlier: ReactorStats) -> ReactorStats {
-        var d = ReactorStats()
-        d.ticks = ticks - earlier.ticks
-        d.jobsRun = jobsRun - earlier.jobsRun
-        d.closuresRun = closuresRun - earlier.closuresRun
-        d.enqueues = enqueues - earlier.enqueues
-        d.remoteEnqueues = remoteEnqueues - earlier.remoteEnqueues
-        d.sleeps = sleeps - earlier.sleeps
-        d.nanosecondsAsleep = nanosecondsAsleep &- earlier.nanosecondsAsleep
-        d.quotaYields = quotaYields - earlier.quotaYields
-        d.timersFired = timersFired - earlier.timersFired
-        d.completions = completions - earlier.completions
-        d.userSpaceCompletions = userSpaceCompletions - earlier.userSpaceCompletions
-        d.ioSubmitCalls = ioSubmitCalls - earlier.ioSubmitCalls
-        d.ioGeteventsCalls = ioGeteventsCalls - earlier.ioGeteventsCalls
-        d.ioCancelCalls = ioCancelCalls - earlier.ioCancelCalls
-        d.epollWaitCalls = epollWaitCalls - earlier.epollWaitCalls
-        d.eventfdReads = eventfdReads - earlier.eventfdReads
-        d.eventfdWrites = eventfdWrites - earlier.eventfdWrites
-        d.arrivedAfterStop = arrivedAfterStop - earlier.arrivedAfterStop
-        return d
+        var difference = self
+        for field in Self.counts { difference[keyPath: field] -= earlier[keyPath: field] }
+        difference.nanosecondsAsleep = nanosecondsAsleep &- earlier.nanosecondsAsleep
+        return difference
     }
+
+    /// Every `Int` counter.
+    private static var counts: [WritableKeyPath<ReactorStats, Int>] { [
+        \.ticks, \.jobsRun, \.closuresRun, \.enqueues, \.remoteEnqueues, \.sleeps, \.quotaYields,
+        \.timersFired, \.completions, \.userSpaceCompletions, \.ioSubmitCalls, \.ioGeteventsCalls,
+        \.ioCancelCalls, \.epollWaitCalls, \.eventfdReads, \.eventfdWrites, \.arrivedAfterStop,
+    ] }
 }

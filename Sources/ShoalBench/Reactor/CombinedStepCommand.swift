@@ -20,8 +20,7 @@ struct CombinedStepCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Measured rounds, after one warm-up round.")
-    var rounds = 7
+    @OptionGroup var common: CommonOptions
 
     @Option(help: "Checks per measurement.")
     var checks = 200_000
@@ -29,16 +28,13 @@ struct CombinedStepCommand: ParsableCommand {
     @Option(help: "Wake-ups per source in part 2.")
     var wakes = 200
 
-    @Flag(help: "Print one JSON object on the last line.")
-    var json = false
-
     func run() throws {
         let (ring, epoll) = try measureChecks()
         let ratio = Summary(zip(epoll, ring).map { $0 / $1 })
         let ringSummary = Summary(ring), epollSummary = Summary(epoll)
         let perWake = try countWakeups(wakes)
         print("""
-            shoal-bench combined-step: median [min-max] of \(rounds) rounds
+            shoal-bench combined-step: median [min-max] of \(common.rounds) rounds
             \(MachineInfo.current().line)
 
             1. readiness check in a busy tick, ns (64 idle sockets registered)
@@ -49,7 +45,7 @@ struct CombinedStepCommand: ParsableCommand {
             2. Shoal reactor (design A), system calls per wake-up from the blocking step
             \(perWake.map { "   \(pad($0.name, 28)) \(format($0.calls, 2))  (\($0.detail))" }.joined(separator: "\n"))
             """)
-        if json {
+        if common.json {
             var members: [(String, JSONValue)] = [
                 ("benchmark", .string("combined-step")),
                 ("ring_check_ns", .number(ringSummary.median)),
@@ -82,7 +78,7 @@ struct CombinedStepCommand: ParsableCommand {
         let events = UnsafeMutableBufferPointer<EpollEvent>.allocate(capacity: 16)
         defer { completions.deallocate(); events.deallocate() }
         var ring: [Double] = [], polled: [Double] = []
-        for round in -1..<rounds {
+        for round in -1..<common.rounds {
             var pair = [0.0, 0.0]
             for step in 0..<2 {
                 let which = (step + max(round, 0)) % 2

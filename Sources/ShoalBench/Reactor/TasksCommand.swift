@@ -17,17 +17,12 @@ struct TasksCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Measured rounds, after one warm-up round.")
-    var rounds = 7
+    @OptionGroup var common: CommonOptions
 
     @Option(help: "Closures or resumptions per measurement.")
     var count = 200_000
 
-    @Flag(help: "Print one JSON object on the last line.")
-    var json = false
-
     func validate() throws {
-        guard rounds >= 1 && rounds <= 1_000 else { throw ValidationError("--rounds must be between 1 and 1000") }
         guard count >= 1_000 else { throw ValidationError("--count must be at least 1000") }
     }
 
@@ -35,7 +30,7 @@ struct TasksCommand: ParsableCommand {
         let count = self.count
         var samples: [String: [Double]] = [:]
         var enqueuesPerResume: [Double] = []
-        for round in -1..<rounds {
+        for round in -1..<common.rounds {
             let results = try Reactor.run { reactor in
                 (
                     closures: await closureChain(reactor, count: count),
@@ -57,7 +52,7 @@ struct TasksCommand: ParsableCommand {
         let resumeRatio = Summary(zip(samples["resumes"]!, samples["global"]!).map { $0 / $1 })
         let enqueues = Summary(enqueuesPerResume)
         print("""
-            shoal-bench tasks: millions per second, median [min-max] of \(rounds) rounds, \(count) per measurement
+            shoal-bench tasks: millions per second, median [min-max] of \(common.rounds) rounds, \(count) per measurement
             \(MachineInfo.current().line)
 
             \(pad("what", 34))\(pad("Shoal reactor", 22))\(pad("peer", 22))Shoal/peer
@@ -65,10 +60,10 @@ struct TasksCommand: ParsableCommand {
             \(pad("resumes (peer: global executor)", 34))\(pad(millions(resumes), 22))\(pad(millions(global), 22))\(resumeRatio.formatted(2))x
             enqueues per resumed continuation: \(enqueues.formatted(3))
             """)
-        if json {
+        if common.json {
             print(JSONValue.object([
                 ("benchmark", .string("tasks")),
-                ("rounds", .integer(rounds)),
+                ("rounds", .integer(common.rounds)),
                 ("count", .integer(count)),
                 ("closures_per_s", .number(closures.median)),
                 ("dispatch_closures_per_s", .number(dispatch.median)),

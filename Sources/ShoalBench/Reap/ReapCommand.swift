@@ -15,8 +15,7 @@ struct ReapCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Measured rounds, after one warm-up round.")
-    var rounds = 7
+    @OptionGroup var common: CommonOptions
 
     @Option(help: "Run only this reaper's loops (userspace, libaio or syscall), e.g. under strace.")
     var only: Reaper?
@@ -24,18 +23,14 @@ struct ReapCommand: ParsableCommand {
     @Flag(help: "Fewer iterations per round (for tests and strace runs).")
     var quick = false
 
-    @Flag(help: "Print one JSON object on the last line.")
-    var json = false
-
     func validate() throws {
-        guard rounds >= 1 && rounds <= 1_000 else { throw ValidationError("--rounds must be between 1 and 1000") }
     }
 
     func run() throws {
         var bench = try ReapBench(fills: quick ? 1 : 8, emptyIterations: quick ? 2_000 : 100_000)
         let methods = only.map { [$0] } ?? Reaper.allCases
         var samples: [ReapCase: [Reaper: [Double]]] = [:]
-        for round in -1..<rounds {  // round -1 warms up and is discarded
+        for round in -1..<common.rounds {  // round -1 warms up and is discarded
             for benchCase in ReapCase.allCases {
                 for step in 0..<methods.count {
                     let method = methods[(step + max(round, 0)) % methods.count]
@@ -44,8 +39,8 @@ struct ReapCommand: ParsableCommand {
                 }
             }
         }
-        let report = ReapReport(samples: samples, methods: methods, rounds: rounds, counters: bench.reaperCounters)
+        let report = ReapReport(samples: samples, methods: methods, rounds: common.rounds, counters: bench.reaperCounters)
         print(report.table())
-        if json { print(report.json()) }
+        if common.json { print(report.json()) }
     }
 }

@@ -39,7 +39,9 @@ extension Reactor {
     /// registration at a time.
     ///
     /// - Throws: `CancellationError` when the task is cancelled or the reactor shuts
-    ///   down; ``ReactorError/deregistered(descriptor:)`` when the registration is gone.
+    ///   down; ``ReactorError/deregistered(descriptor:)`` when the registration is gone;
+    ///   ``ReactorError/alreadyWaiting(descriptor:interest:)`` when another task waits
+    ///   for the same readiness on it.
     public nonisolated(nonsending) func wait(for interest: Interest, on registration: IORegistration) async throws {
         guard isOnReactorThread else {
             return try await hop { try await $0.wait(for: interest, on: registration) }
@@ -52,7 +54,7 @@ extension Reactor {
         if consumeEdge(interest, at: index) { return }
         guard currentPhase == .running else { throw CancellationError() }
         let busy = interest == .readable ? readiness[index].reader != nil : readiness[index].writer != nil
-        precondition(!busy, "another task already waits for \(interest) on descriptor \(registration.descriptor)")
+        if busy { throw ReactorError.alreadyWaiting(descriptor: registration.descriptor, interest: interest) }
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 if interest == .readable {

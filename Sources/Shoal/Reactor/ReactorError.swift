@@ -7,12 +7,17 @@ public enum ReactorError: Error, Equatable, CustomStringConvertible, Sendable {
     case stopped(String)
     /// The descriptor's readiness registration was removed while a task waited on it.
     case deregistered(descriptor: Int32)
+    /// Another task already waits for this readiness on this registration: one reader
+    /// and one writer may wait at a time.
+    case alreadyWaiting(descriptor: Int32, interest: Interest)
 
     public var description: String {
         switch self {
         case .invalidConfiguration(let what): "invalid reactor configuration: \(what)"
         case .stopped(let what): "the reactor has stopped: \(what)"
         case .deregistered(let fd): "descriptor \(fd) was deregistered from the reactor while a task waited on it"
+        case .alreadyWaiting(let fd, let interest):
+            "another task already waits for descriptor \(fd) to be \(interest); one reader and one writer may wait at a time"
         }
     }
 }

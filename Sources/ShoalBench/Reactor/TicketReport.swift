@@ -50,7 +50,7 @@ struct TicketReport {
             \(row("io_getevents per tick", shoal.reapSyscallsPerTick, peer.reapSyscallsPerTick, 3))
             \(row("CPU µs per read", shoal.cpuMicrosecondsPerRead, peer.cpuMicrosecondsPerRead, 2))
 
-            Shoal / forced: reads \(readRatio.formatted(2))x, compute \(computeRatio.formatted(2))x
+            Shoal / forced: reads \(readRatio.formatted(2))x\(workload.compute > 0 ? ", compute \(computeRatio.formatted(2))x" : "")
             """
     }
 

@@ -212,6 +212,27 @@ struct ReactorReadinessTests {
         #expect(woke)
     }
 
+    @Test("a second reader on one registration gets a clear error; the first keeps waiting")
+    func secondReaderRefused() async throws {
+        let (message, firstWoke) = try await runReactor { reactor -> (String, Bool) in
+            let ends = nonBlockingPipe()
+            defer { close(ends.read); close(ends.write) }
+            let registration = try reactor.register(ends.read)
+            let first = reactor.spawn { try await reactor.wait(for: .readable, on: registration) }
+            try await reactor.sleep(for: .milliseconds(2))
+            var message = "no error"
+            do { try await reactor.wait(for: .readable, on: registration) } catch { message = "\(error)" }
+            var byte: UInt8 = 1
+            _ = write(ends.write, &byte, 1)
+            let firstWoke = (try? await first.value) != nil
+            reactor.deregister(registration)
+            return (message, firstWoke)
+        }
+        #expect(message.contains("another task already waits for descriptor"))
+        #expect(message.contains("readable"))
+        #expect(firstWoke)
+    }
+
     @Test("a cancelled readiness wait resumes with CancellationError")
     func cancelWait() async throws {
         let error = try await runReactor { reactor -> String in

@@ -51,44 +51,23 @@ extension Reactor {
         guard let index = readiness.index(of: token) else {
             throw ReactorError.deregistered(descriptor: registration.descriptor)
         }
-        if consumeEdge(interest, at: index) { return }
+        if readiness[index].consumeEdge(interest) { return }
         guard currentPhase == .running else { throw CancellationError() }
-        let busy = interest == .readable ? readiness[index].reader != nil : readiness[index].writer != nil
-        if busy { throw ReactorError.alreadyWaiting(descriptor: registration.descriptor, interest: interest) }
+        if readiness[index][waiter: interest] != nil {
+            throw ReactorError.alreadyWaiting(descriptor: registration.descriptor, interest: interest)
+        }
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                if interest == .readable {
-                    readiness[index].reader = continuation
-                } else {
-                    readiness[index].writer = continuation
-                }
+                readiness[index][waiter: interest] = continuation
             }
         } onCancel: {
             self.execute { self.cancelWait(interest, token) }
         }
     }
 
-    private func consumeEdge(_ interest: Interest, at index: Int) -> Bool {
-        switch interest {
-        case .readable:
-            if readiness[index].readable { readiness[index].readable = false; return true }
-        case .writable:
-            if readiness[index].writable { readiness[index].writable = false; return true }
-        }
-        return false
-    }
-
     private func cancelWait(_ interest: Interest, _ token: UInt64) {
         guard let index = readiness.index(of: token) else { return }
-        let waiter: UnsafeContinuation<Void, any Error>?
-        if interest == .readable {
-            waiter = readiness[index].reader
-            readiness[index].reader = nil
-        } else {
-            waiter = readiness[index].writer
-            readiness[index].writer = nil
-        }
-        waiter?.resume(throwing: CancellationError())
+        readiness[index].takeWaiter(interest)?.resume(throwing: CancellationError())
     }
 
     /// Collects socket readiness after the epoll poll completed: one `epoll_wait(0)`.
@@ -108,22 +87,8 @@ extension Reactor {
             // A stale token (deregistered, maybe reused descriptor) matches no entry.
             guard let index = readiness.index(of: event.token) else { continue }
             let ready = event.readiness
-            if !ready.isDisjoint(with: readableBits) {
-                if let reader = readiness[index].reader {
-                    readiness[index].reader = nil
-                    reader.resume()
-                } else {
-                    readiness[index].readable = true
-                }
-            }
-            if !ready.isDisjoint(with: writableBits) {
-                if let writer = readiness[index].writer {
-                    readiness[index].writer = nil
-                    writer.resume()
-                } else {
-                    readiness[index].writable = true
-                }
-            }
+            if !ready.isDisjoint(with: readableBits) { readiness[index].signal(.readable)?.resume() }
+            if !ready.isDisjoint(with: writableBits) { readiness[index].signal(.writable)?.resume() }
         }
     }
 }

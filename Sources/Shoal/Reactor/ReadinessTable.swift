@@ -32,6 +32,38 @@ struct ReadinessTable {
         var writable = false
         var reader: UnsafeContinuation<Void, any Error>?
         var writer: UnsafeContinuation<Void, any Error>?
+
+        /// The task waiting for `interest`.
+        subscript(waiter interest: Interest) -> UnsafeContinuation<Void, any Error>? {
+            get { interest == .readable ? reader : writer }
+            set { if interest == .readable { reader = newValue } else { writer = newValue } }
+        }
+
+        /// Whether an edge for `interest` arrived since the last wait.
+        subscript(edge interest: Interest) -> Bool {
+            get { interest == .readable ? readable : writable }
+            set { if interest == .readable { readable = newValue } else { writable = newValue } }
+        }
+
+        /// Removes and returns the task waiting for `interest`.
+        mutating func takeWaiter(_ interest: Interest) -> UnsafeContinuation<Void, any Error>? {
+            defer { self[waiter: interest] = nil }
+            return self[waiter: interest]
+        }
+
+        /// An edge for `interest` arrived: returns the waiting task to resume, or
+        /// latches the edge for the next wait.
+        mutating func signal(_ interest: Interest) -> UnsafeContinuation<Void, any Error>? {
+            if let waiter = takeWaiter(interest) { return waiter }
+            self[edge: interest] = true
+            return nil
+        }
+
+        /// Consumes a latched edge for `interest`; `true` if there was one.
+        mutating func consumeEdge(_ interest: Interest) -> Bool {
+            defer { self[edge: interest] = false }
+            return self[edge: interest]
+        }
     }
 
     private var entries: [Entry] = []

@@ -5,12 +5,14 @@ let package = Package(
     name: "Shoal",
     products: [
         .library(name: "Shoal", targets: ["Shoal"]),
+        .library(name: "ShoalKernel", targets: ["ShoalKernel"]),
         .executable(name: "shoal-bench", targets: ["ShoalBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // The C shim: kernel ABI that Swift cannot import or call directly
@@ -19,26 +21,49 @@ let package = Package(
             name: "CShoal",
             linkerSettings: [.linkedLibrary("aio")]
         ),
+        // Typed system call wrappers and the user-space AIO completion reaper: usable
+        // alone by a program that wants only the reaper.
+        .target(
+            name: "ShoalKernel",
+            dependencies: [
+                "CShoal",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // The reactor and everything users touch.
         .target(
             name: "Shoal",
             dependencies: [
                 "CShoal",
+                "ShoalKernel",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         .executableTarget(
             name: "ShoalBench",
             dependencies: [
                 "Shoal",
+                "ShoalKernel",
                 "CShoal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "ShoalTestSupport",
+            dependencies: ["ShoalKernel", "CShoal"],
+            path: "Tests/ShoalTestSupport"
+        ),
+        .testTarget(
+            name: "ShoalKernelTests",
+            dependencies: ["ShoalKernel", "CShoal", "ShoalTestSupport"]
+        ),
         .testTarget(
             name: "ShoalTests",
-            dependencies: ["Shoal", "CShoal"]
+            dependencies: ["Shoal", "ShoalKernel", "CShoal", "ShoalTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "CShoal.h"
 
 #ifndef STATX_DIOALIGN
@@ -30,4 +33,15 @@ int shoal_fallocate(int fd, int mode, int64_t offset, int64_t length) {
 
 int shoal_o_direct(void) {
     return O_DIRECT;
+}
+
+int shoal_is_main_thread(void) {
+    return (pid_t)syscall(SYS_gettid) == getpid();
+}
+
+void shoal_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = 0;
+    pthread_setname_np(pthread_self(), truncated);
 }

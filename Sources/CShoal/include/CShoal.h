@@ -154,4 +154,10 @@ int shoal_fallocate(int fd, int mode, int64_t offset, int64_t length);
 /// The value of O_DIRECT on this architecture.
 int shoal_o_direct(void);
 
+/// Whether the calling thread is the process's main thread (its thread id is the pid).
+int shoal_is_main_thread(void);
+
+/// Names the calling thread (at most 15 characters are kept), for ps, top and debuggers.
+void shoal_set_thread_name(const char *name);
+
 #endif

@@ -1,11 +1,13 @@
+import ShoalKernel
+
 /// The AIO requests the reactor owns: queued for submission, or in flight in the kernel.
 ///
 /// Each slot holds a request at a stable address (the kernel reads it at `io_submit`),
-/// the waiting task's continuation, and an owner object that keeps the request's
-/// buffers alive until the kernel is done with them, even when the waiting task has
-/// been cancelled and has moved on. A request's user data is its ``Token``: slot index
-/// and a generation, so a late completion can never be taken for a newer request.
-/// Reactor thread only.
+/// the waiting task's continuation, and the memory the request points to. The slot owns
+/// that memory while the kernel may touch it: when the waiting task has been cancelled
+/// and has moved on, the memory is freed only once the completion arrives. A request's
+/// user data is its ``Token``: slot index and a generation, so a late completion can
+/// never be taken for a newer request. Reactor thread only.
 struct IOTable {
     /// Identifies a request: `generation << 32 | index`. Bit 63 is never set (it marks
     /// the reactor's own poll requests).
@@ -18,7 +20,7 @@ struct IOTable {
         /// Submitted; the completion will come through the ring.
         case inFlight
         /// In flight, but its task was resumed with `CancellationError`: the completion
-        /// only releases the slot.
+        /// only frees the slot and its memory.
         case abandoned
     }
 
@@ -27,16 +29,19 @@ struct IOTable {
         var generation: UInt32 = 0
         var state = State.free
         var continuation: UnsafeContinuation<Int64, any Error>?
-        var keepAlive: AnyObject?
+        var memory: IOMemory?
     }
 
     private(set) var slots: [Slot] = []
     private var freeList: [Int] = []
     /// Slots queued or in flight (including abandoned ones).
     private(set) var busy = 0
+    /// Requests whose task was cancelled while the kernel still owned their memory.
+    private(set) var abandonedTotal = 0
 
-    /// Takes a slot for `request` and returns its token; the request's user data is set to it.
-    mutating func allocate(_ request: AIORequest, keepAlive: AnyObject?) -> Token {
+    /// Takes a slot for `request` and returns its token; the request's user data is set
+    /// to it. The slot owns `memory` from now on.
+    mutating func allocate(_ request: AIORequest, memory: IOMemory?) -> Token {
         let index: Int
         if let reused = freeList.popLast() {
             index = reused
@@ -49,7 +54,7 @@ struct IOTable {
         slots[index].request.initialize(to: request)
         slots[index].request.pointee.userData = token
         slots[index].state = .queued
-        slots[index].keepAlive = keepAlive
+        slots[index].memory = memory
         busy += 1
         return token
     }
@@ -63,11 +68,35 @@ struct IOTable {
         return index
     }
 
-    /// Frees a slot; returns its continuation (if a task still waits) for the caller to resume.
-    mutating func release(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
+    /// The request completed: frees the slot and returns the waiting task's continuation.
+    /// The memory goes back to that task; with no task waiting (abandoned), it is freed.
+    mutating func finish(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
+        let continuation = slots[index].continuation
+        if continuation == nil { slots[index].memory?.deallocate() }
+        return release(index)
+    }
+
+    /// The request never reached the kernel (withdrawn or rejected): frees the slot and
+    /// its memory, and returns the continuation for the caller to resume with an error.
+    mutating func discard(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
+        slots[index].memory?.deallocate()
+        return release(index)
+    }
+
+    /// The task stops waiting for a request still in the kernel: the slot keeps the
+    /// memory until the completion arrives. Returns the continuation to resume.
+    mutating func abandon(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
         let continuation = slots[index].continuation
         slots[index].continuation = nil
-        slots[index].keepAlive = nil
+        slots[index].state = .abandoned
+        abandonedTotal += 1
+        return continuation
+    }
+
+    private mutating func release(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
+        let continuation = slots[index].continuation
+        slots[index].continuation = nil
+        slots[index].memory = nil
         slots[index].state = .free
         freeList.append(index)
         busy -= 1

@@ -1,3 +1,4 @@
+import ShoalKernel
 import Synchronization
 
 /// A unit of work for the run queue.
@@ -21,8 +22,17 @@ enum Work: Sendable {
 /// `pending`; a sender stores to `pending` and then exchanges `sleeping`. With both
 /// sequentially consistent, at least one of them sees the other: either the reactor
 /// sees the work and does not sleep, or the sender sees the flag and writes the eventfd.
+///
+/// When the loop stops, the reactor closes the mailbox and takes what is left in one
+/// step under the lock: a post either lands before that (and the reactor handles it)
+/// or is refused, so "accepted" always means "handled".
 final class Mailbox: Sendable {
-    private let queue = Mutex<[Work]>([])
+    private struct State {
+        var items: [Work] = []
+        var closed = false
+    }
+
+    private let queue = Mutex(State())
     /// Items in ``queue``: read without the lock to skip it when empty.
     let pending = Atomic<Int>(0)
     /// Set by the reactor just before it blocks; cleared by the first waking sender.
@@ -40,12 +50,16 @@ final class Mailbox: Sendable {
         wakeup = try EventFD()
     }
 
-    /// Appends `work` from any thread, waking the reactor if it sleeps.
-    func post(_ work: Work) {
-        queue.withLock { items in
-            items.append(work)
+    /// Appends `work` from any thread, waking the reactor if it sleeps; returns `false`
+    /// (and keeps nothing) once the mailbox is closed.
+    func post(_ work: Work) -> Bool {
+        let accepted = queue.withLock { state in
+            if state.closed { return false }
+            state.items.append(work)
             pending.add(1, ordering: .sequentiallyConsistent)
+            return true
         }
+        if !accepted { return false }
         posted.add(1, ordering: .relaxed)
         if case .closure = work {} else { postedJobs.add(1, ordering: .relaxed) }
         if sleeping.exchange(false, ordering: .sequentiallyConsistent) {
@@ -53,15 +67,29 @@ final class Mailbox: Sendable {
             // A saturated counter still leaves the eventfd readable: nothing to handle.
             _ = try? wakeup.signal()
         }
+        return true
     }
 
     /// Takes everything posted so far (reactor thread).
     func takeAll() -> [Work] {
         if pending.load(ordering: .relaxed) == 0 { return [] }
-        return queue.withLock { items in
+        return queue.withLock { state in
             pending.store(0, ordering: .sequentiallyConsistent)
-            let batch = items
-            items.removeAll(keepingCapacity: true)
+            let batch = state.items
+            state.items.removeAll(keepingCapacity: true)
+            return batch
+        }
+    }
+
+    /// Refuses every later post, runs `whileLocked` (no post can slip in meanwhile), and
+    /// returns what was posted and not yet taken (reactor thread, once, at stop).
+    func close(_ whileLocked: () -> Void) -> [Work] {
+        queue.withLock { state in
+            state.closed = true
+            whileLocked()
+            pending.store(0, ordering: .sequentiallyConsistent)
+            let batch = state.items
+            state.items = []
             return batch
         }
     }

@@ -35,29 +35,35 @@ extension Reactor: TaskExecutor, SerialExecutor {
         unownedSerialExecutor
     }
 
-    /// Traps unless called on the reactor thread.
+    /// Traps unless called on the reactor thread (or, after stop, where its late jobs run).
     public func checkIsolated() {
-        precondition(isOnReactorThread, "not on the reactor thread")
+        precondition(isIsolating, "not on the reactor thread")
     }
 
-    /// Whether the caller runs on the reactor thread.
+    /// Whether the caller runs on the reactor thread (or, after stop, where its late jobs run).
     public func isIsolatingCurrentContext() -> Bool? {
-        isOnReactorThread
+        isIsolating
+    }
+
+    /// The reactor thread, or the queue that runs jobs after stop.
+    var isIsolating: Bool {
+        isOnReactorThread || (currentPhase == .stopped && afterStop.isCurrent)
     }
 
     /// Runs `work` on the reactor thread, after the work queued before it. Safe from any
     /// thread; from the reactor thread it costs no system call, from another thread it
     /// writes the wake-up eventfd only if the reactor sleeps.
     ///
-    /// - Returns: `false` if the reactor has stopped; `work` then does not run.
+    /// - Returns: `true` when `work` will run on the reactor thread (also when the
+    ///   reactor is shutting down: it runs before ``run(configuration:_:)`` returns);
+    ///   `false` when the reactor has stopped, and `work` is dropped.
     @discardableResult
     public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {
-        if currentPhase == .stopped {
-            lateWork.add(1, ordering: .relaxed)
-            return false
+        if accept(.closure(work)) { return true }
+        if lateWork.add(1, ordering: .relaxed).oldValue == 0 {
+            logger.warning("closures submitted to a stopped reactor are dropped")
         }
-        accept(.closure(work))
-        return true
+        return false
     }
 
     /// Starts a task on this reactor (executor preference), as `Task(executorPreference:)`.
@@ -69,34 +75,37 @@ extension Reactor: TaskExecutor, SerialExecutor {
     }
 
     /// Queues work: directly on the reactor thread, through the mailbox from elsewhere.
-    func accept(_ work: Work) {
-        // Stopped: nobody drains the queues any more, even on the reactor's own thread.
-        if currentPhase == .stopped {
-            forwardAfterStop([work])
-            return
+    /// Returns `false` for a closure the stopped reactor refused; a job that arrives
+    /// after stop runs on ``afterStop`` instead.
+    @discardableResult
+    func accept(_ work: Work) -> Bool {
+        if currentPhase != .stopped {
+            if isOnReactorThread {
+                if case .closure = work {} else { counters.enqueues &+= 1 }
+                runQueue.append(work)
+                return true
+            }
+            // The mailbox refuses the post once the loop has closed it.
+            if mailbox.post(work) { return true }
         }
-        if isOnReactorThread {
-            if case .closure = work {} else { counters.enqueues &+= 1 }
-            runQueue.append(work)
-            return
-        }
-        mailbox.post(work)
-        // The loop may have stopped between the check and the post: take it back.
-        if currentPhase == .stopped { forwardAfterStop(mailbox.takeAll()) }
+        if case .closure = work { return false }
+        forwardAfterStop(work)
+        return true
     }
 
-    /// A job that arrives after the loop returned goes to the global executor, so the
-    /// task still finishes (off the reactor thread); a closure is dropped.
-    private func forwardAfterStop(_ items: [Work]) {
-        for work in items {
-            let first = lateWork.add(1, ordering: .relaxed).oldValue == 0
+    /// Runs a job that arrived after the loop returned on ``afterStop``: the task still
+    /// finishes (off the reactor thread), and actors keep mutual exclusion.
+    func forwardAfterStop(_ work: Work) {
+        if lateWork.add(1, ordering: .relaxed).oldValue == 0 {
+            // Warn once: a task left running may enqueue on every await.
+            logger.warning("jobs enqueued on a stopped reactor run on a serial queue off the reactor thread")
+        }
+        afterStop.submit { [self] in
+            // Not `run(_:)`: the loop's counters belong to the reactor thread.
             switch work {
-            case .task(let job), .actor(let job):
-                // Warn once: a task left running may enqueue on every await.
-                if first { logger.warning("jobs enqueued on a stopped reactor run on the global executor") }
-                globalConcurrentExecutor.enqueue(job)
-            case .closure:
-                if first { logger.warning("closures submitted to a stopped reactor are dropped") }
+            case .task(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+            case .actor(let job): job.runSynchronously(isolatedTo: unownedSerialExecutor, taskExecutor: asUnownedTaskExecutor())
+            case .closure: break
             }
         }
     }
@@ -132,11 +141,11 @@ extension Reactor: TaskExecutor, SerialExecutor {
         }
 
         func checkIsolated() {
-            precondition(reactor.isOnReactorThread, "not on the reactor thread")
+            precondition(reactor.isIsolating, "not on the reactor thread")
         }
 
         func isIsolatingCurrentContext() -> Bool? {
-            reactor.isOnReactorThread
+            reactor.isIsolating
         }
     }
 }

@@ -1,31 +1,40 @@
+import ShoalKernel
+
 extension Reactor {
     /// Submits an AIO request and suspends until it completes; returns the kernel's
-    /// result: bytes transferred, a poll's ready mask, or a negative `errno`.
+    /// non-negative result (bytes transferred, or a poll's ready mask).
     ///
     /// The request is queued and goes to the kernel with the rest of the tick's
     /// requests in one `io_submit`; its completion is reaped from the ring in user
     /// space. The request's own user data is replaced by the reactor's.
     ///
+    /// `memory`, the memory the request points to, belongs to this call from the
+    /// start: it comes back to the caller only with a result. When the call throws,
+    /// the memory has been freed, or will be once the kernel is done with it.
+    ///
     /// Cancellation: the task resumes promptly with `CancellationError`. A request not
     /// yet submitted is withdrawn; a poll in flight is cancelled in the kernel; a disk
-    /// request in flight cannot be stopped, so the reactor keeps `owner` alive until
-    /// the kernel has finished with it. Pass as `owner` whatever owns the memory the
-    /// request points to.
+    /// request in flight cannot be stopped, so its memory stays with the reactor until
+    /// the kernel has finished with it.
     ///
-    /// - Throws: `CancellationError`; ``SystemCallError`` from `io_submit` when the kernel
-    ///   rejects the request (a bad descriptor, an unsupported operation);
-    ///   ``ReactorError/stopped(_:)`` after the reactor stopped.
-    public nonisolated(nonsending) func perform(
-        _ request: AIORequest, keepingAlive owner: AnyObject? = nil
-    ) async throws -> Int64 {
-        guard isOnReactorThread else {
-            let owner = UncheckedBox(owner)
-            return try await hop { try await $0.perform(request, keepingAlive: owner.value) }
+    /// - Throws: `CancellationError`; ``SystemCallError`` when the kernel rejects the
+    ///   request at `io_submit` or completes it with an error;
+    ///   ``ReactorError/stopped(_:)`` after the reactor stopped. Poll requests during
+    ///   shutdown throw `CancellationError`: they are waits, like readiness waits.
+    nonisolated(nonsending) func perform(_ request: AIORequest, holding memory: IOMemory? = nil) async throws -> Int64 {
+        if currentPhase == .stopped {
+            memory?.deallocate()
+            throw ReactorError.stopped("\(request.operationName) on descriptor \(request.aio_fildes) not submitted")
         }
-        try Task.checkCancellation()
-        if currentPhase == .stopped { throw ReactorError.stopped("AIO request not submitted") }
-        let token = io.allocate(request, keepAlive: owner)
-        return try await withTaskCancellationHandler {
+        guard isOnReactorThread else {
+            return try await hop { try await $0.perform(request, holding: memory) }
+        }
+        if Task.isCancelled || (request.isPoll && currentPhase != .running) {
+            memory?.deallocate()
+            throw CancellationError()
+        }
+        let token = io.allocate(request, memory: memory)
+        let result = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 let index = io.index(of: token)!
                 io[index].continuation = continuation
@@ -34,6 +43,13 @@ extension Reactor {
         } onCancel: {
             self.execute { self.cancelRequest(token) }
         }
+        if result < 0 {
+            memory?.deallocate()
+            throw SystemCallError(
+                call: request.operationName, errno: Errno(rawValue: Int32(clamping: -result)),
+                detail: "AIO \(request.summary)")
+        }
+        return result
     }
 
     /// Cancels the request `token` if it is still pending (reactor thread).
@@ -43,16 +59,13 @@ extension Reactor {
         case .queued:
             let pointer = io[index].request
             if let position = submissionQueue.firstIndex(of: pointer) { submissionQueue.remove(at: position) }
-            io.release(index)?.resume(throwing: CancellationError())
+            io.discard(index)?.resume(throwing: CancellationError())
         case .inFlight:
             if io[index].request.pointee.isPoll {
                 counters.ioCancelCalls &+= 1
                 _ = try? reaper.context.cancel(io[index].request)
             }
-            io[index].state = .abandoned
-            let continuation = io[index].continuation
-            io[index].continuation = nil
-            continuation?.resume(throwing: CancellationError())
+            io.abandon(index)?.resume(throwing: CancellationError())
         case .abandoned, .free:
             break
         }
@@ -65,109 +78,13 @@ extension Reactor {
         }
     }
 
-    /// Step 2: hands queued requests to the kernel, in batches of up to 256.
-    func submitQueued() {
-        while !submissionQueue.isEmpty {
-            let count = min(submissionQueue.count, submitBatch.count)
-            for position in 0..<count { submitBatch[position] = submissionQueue[position] }
-            counters.ioSubmitCalls &+= 1
-            do {
-                let taken = try reaper.context.submit(UnsafeMutableBufferPointer(rebasing: submitBatch[..<count]))
-                for _ in 0..<taken { markSubmitted(submissionQueue.removeFirst()) }
-                // Zero taken: the context is full. The rest waits for completions.
-                if taken == 0 { return }
-            } catch {
-                rejectSubmission(submissionQueue.removeFirst(), error)
-            }
-        }
-    }
-
-    private func markSubmitted(_ request: UnsafeMutablePointer<AIORequest>) {
-        if request == epollPoll || request == wakeupPoll { return }
-        if let index = io.index(of: request.pointee.userData) { io[index].state = .inFlight }
-    }
-
-    /// The kernel refused `request` at `io_submit`: its task gets the error.
-    private func rejectSubmission(_ request: UnsafeMutablePointer<AIORequest>, _ error: SystemCallError) {
-        if request == epollPoll || request == wakeupPoll {
-            logger.critical("the reactor's own poll request was rejected", metadata: ["error": "\(error)"])
-            if request == epollPoll { epollPollArmed = false } else { wakeupPollArmed = false }
-            return
-        }
-        guard let index = io.index(of: request.pointee.userData) else { return }
-        io.release(index)?.resume(throwing: error)
-    }
-
-    /// Step 3: reaps the ring in user space until it is empty; returns how many.
-    func reapCompletions() -> Int {
-        var total = 0
-        while true {
-            let reaped: Int
-            do {
-                reaped = try reaper.reap(into: reapBuffer, minimum: 0, timeout: .zero)
-            } catch {
-                logger.error("io_getevents failed", metadata: ["error": "\(error)"])
-                return total
-            }
-            dispatch(reaped)
-            total += reaped
-            if reaped < reapBuffer.count { return total }
-        }
-    }
-
-    /// Handles the first `count` completions in ``reapBuffer``.
-    func dispatch(_ count: Int) {
-        counters.completions &+= count
-        for position in 0..<count {
-            let completion = reapBuffer[position]
-            switch completion.userData {
-            case Tag.epoll:
-                epollPollArmed = false
-                if !stopping {
-                    collectReadiness()
-                    armEpollPoll()
-                }
-            case Tag.wakeup:
-                wakeupPollArmed = false
-                counters.eventfdReads &+= 1
-                _ = try? mailbox.wakeup.drain()
-                armWakeupPoll()
-            case let token:
-                guard let index = io.index(of: token) else { continue }
-                io.release(index)?.resume(returning: completion.result)
-            }
-        }
-    }
-
-    /// Queues the poll on the epoll descriptor, unless it is queued or in flight.
-    func armEpollPoll() {
-        if epollPollArmed || stopping { return }
-        epollPollArmed = true
-        submissionQueue.append(epollPoll)
-    }
-
-    /// Queues the poll on the wake-up eventfd, unless it is queued or in flight.
-    func armWakeupPoll() {
-        if wakeupPollArmed || stopping { return }
-        wakeupPollArmed = true
-        submissionQueue.append(wakeupPoll)
-    }
-
-    /// Whether one of the reactor's own polls is in the kernel (armed, not queued).
-    func isInFlight(_ poll: UnsafeMutablePointer<AIORequest>) -> Bool {
-        let armed = poll == epollPoll ? epollPollArmed : wakeupPollArmed
-        return armed && !submissionQueue.contains(poll)
-    }
-
-    /// Removes the reactor's own polls from the submission queue (at stop).
-    func dropQueuedInternalPolls() {
-        if let position = submissionQueue.firstIndex(of: epollPoll) {
-            submissionQueue.remove(at: position)
-            epollPollArmed = false
-        }
-        if let position = submissionQueue.firstIndex(of: wakeupPoll) {
-            submissionQueue.remove(at: position)
-            wakeupPollArmed = false
+    /// At stop: fails every request still waiting for submission with
+    /// ``ReactorError/stopped(_:)`` (nothing will submit it any more).
+    func failQueuedRequests() {
+        while let request = submissionQueue.popFirst() {
+            guard let index = io.index(of: request.pointee.userData) else { continue }
+            io.discard(index)?.resume(
+                throwing: ReactorError.stopped("\(request.pointee.operationName) was never submitted"))
         }
     }
 
@@ -177,7 +94,9 @@ extension Reactor {
     ///
     /// Shoal's async APIs are `nonisolated(nonsending)`: on the reactor thread they run
     /// on the caller's executor (a task on the reactor, or an actor pinned to it) with
-    /// no hop, and only callers on other threads come through here.
+    /// no hop, and only callers on other threads come through here. Each API checks for
+    /// a stopped reactor before it hops, so a call after stop throws instead of hopping
+    /// for ever (after stop the hop lands on ``afterStop``, not on the reactor thread).
     @concurrent
     func hop<T: Sendable>(_ body: @escaping @Sendable (Reactor) async throws -> T) async throws -> T {
         try await withTaskExecutorPreference(self) { try await body(self) }

@@ -1,3 +1,5 @@
+import ShoalKernel
+
 extension Reactor {
     /// Registers `descriptor` for readiness waits (epoll, edge-triggered, once).
     ///
@@ -6,9 +8,11 @@ extension Reactor {
     /// ``deregister(_:)`` before closing the descriptor.
     ///
     /// - Throws: ``SystemCallError`` from `epoll_ctl` (for example `EPERM` for a regular
-    ///   file, which is always ready: use ``perform(_:keepingAlive:)`` for files).
-    public func register(_ descriptor: Int32) throws -> IORegistration {
+    ///   file, which is always ready: read files with ``read(from:at:into:count:)``);
+    ///   ``ReactorError/stopped(_:)`` after the reactor stopped.
+    public func register(_ descriptor: FileDescriptor) throws -> IORegistration {
         precondition(isOnReactorThread, "Reactor.register must be called on the reactor thread")
+        if currentPhase == .stopped { throw ReactorError.stopped("descriptor \(descriptor.rawValue) not registered") }
         let registration = readiness.add(descriptor)
         do {
             try epoll.add(descriptor, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: registration.token)
@@ -39,10 +43,14 @@ extension Reactor {
     /// registration at a time.
     ///
     /// - Throws: `CancellationError` when the task is cancelled or the reactor shuts
-    ///   down; ``ReactorError/deregistered(descriptor:)`` when the registration is gone;
+    ///   down (a cancellation reaches only the wait it was meant for);
+    ///   ``ReactorError/deregistered(descriptor:)`` when the registration is gone;
     ///   ``ReactorError/alreadyWaiting(descriptor:interest:)`` when another task waits
-    ///   for the same readiness on it.
+    ///   for the same readiness on it; ``ReactorError/stopped(_:)`` after the reactor stopped.
     public nonisolated(nonsending) func wait(for interest: Interest, on registration: IORegistration) async throws {
+        if currentPhase == .stopped {
+            throw ReactorError.stopped("no readiness wait on descriptor \(registration.descriptor.rawValue)")
+        }
         guard isOnReactorThread else {
             return try await hop { try await $0.wait(for: interest, on: registration) }
         }
@@ -56,17 +64,20 @@ extension Reactor {
         if readiness[index][waiter: interest] != nil {
             throw ReactorError.alreadyWaiting(descriptor: registration.descriptor, interest: interest)
         }
+        let wait = readiness.nextWaitID()
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                readiness[index][waiter: interest] = continuation
+                readiness[index][waiter: interest] = ReadinessTable.Waiter(id: wait, continuation: continuation)
             }
         } onCancel: {
-            self.execute { self.cancelWait(interest, token) }
+            self.execute { self.cancelWait(wait, for: interest, on: token) }
         }
     }
 
-    private func cancelWait(_ interest: Interest, _ token: UInt64) {
-        guard let index = readiness.index(of: token) else { return }
+    /// Resumes the wait `wait` with `CancellationError`, if it still waits: an edge
+    /// may have resumed it first, and another task may wait on the registration now.
+    private func cancelWait(_ wait: UInt64, for interest: Interest, on token: UInt64) {
+        guard let index = readiness.index(of: token), readiness[index][waiter: interest]?.id == wait else { return }
         readiness[index].takeWaiter(interest)?.resume(throwing: CancellationError())
     }
 

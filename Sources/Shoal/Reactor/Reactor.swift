@@ -1,6 +1,7 @@
 import CShoal
 import DequeModule
 import Logging
+import ShoalKernel
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -9,14 +10,17 @@ import Glibc
 /// A single-threaded reactor: one thread runs compute tasks, drives Linux AIO and
 /// epoll readiness, fires timers, and blocks only when there is nothing to do.
 ///
-/// Start one with ``run(configuration:_:)``, which runs the loop on the calling thread
-/// until the root task returns. Swift tasks run on it by executor preference (the
-/// root task and everything it starts with `async let`, task groups or ``spawn(_:)``),
-/// actors run on it through ``unownedSerialExecutor``, and code after every `await`
-/// comes back to the reactor thread. See `docs/architecture.md` for the tick.
+/// Start one with ``run(configuration:_:)`` from async code (the
+/// reactor gets a thread of its own), or with the synchronous
+/// ``run(configuration:_:)`` on a thread you give it. Swift tasks run
+/// on it by executor preference (the root task and everything it starts with `async
+/// let`, task groups or ``spawn(_:)``), actors run on it through
+/// ``unownedSerialExecutor``, and code after every `await` comes back to the reactor
+/// thread. See `docs/architecture.md` for the tick.
 ///
 /// All state is confined to the reactor thread; the members that other threads may
-/// use say so (``execute(_:)``, ``isOnReactorThread``, the executor entry points).
+/// use say so (``execute(_:)``, ``isOnReactorThread``, the executor entry points, and
+/// every `async` method, which hops to the reactor).
 public final class Reactor: @unchecked Sendable {
     /// The configuration the reactor was started with.
     public let configuration: Configuration
@@ -39,8 +43,12 @@ public final class Reactor: @unchecked Sendable {
     let epoll: Epoll
     var io = IOTable()
     var readiness = ReadinessTable()
-    /// Requests waiting for `io_submit`, oldest first.
+    /// User requests waiting for `io_submit`, oldest first. The reactor's own polls are
+    /// not in it: they go first in every submission, into slots reserved for them.
     var submissionQueue = Deque<UnsafeMutablePointer<AIORequest>>()
+    /// User requests submitted and not yet reaped: at most
+    /// ``Configuration/maximumIOInFlight``, so the two reserved slots stay free.
+    var userRequestsInKernel = 0
     /// Scratch space for one `io_submit` batch.
     let submitBatch: UnsafeMutableBufferPointer<UnsafeMutablePointer<AIORequest>?>
     /// Scratch space for reaped completions.
@@ -48,10 +56,8 @@ public final class Reactor: @unchecked Sendable {
     /// Scratch space for `epoll_wait`.
     let epollBuffer: UnsafeMutableBufferPointer<EpollEvent>
     /// The reactor's own poll requests: on the epoll descriptor, and on the wake-up eventfd.
-    let epollPoll: UnsafeMutablePointer<AIORequest>
-    let wakeupPoll: UnsafeMutablePointer<AIORequest>
-    var epollPollArmed = false
-    var wakeupPollArmed = false
+    var epollPoll: InternalPoll
+    var wakeupPoll: InternalPoll
 
     // MARK: Timers
 
@@ -62,13 +68,16 @@ public final class Reactor: @unchecked Sendable {
     /// The loop's phase, readable from any thread.
     let phase = Atomic<UInt8>(Phase.running.rawValue)
     var rootFinished = false
-    /// When shutdown gives up on queued work (monotonic ns), set when it begins.
+    /// When shutdown gives up on what is left (monotonic ns), set when it begins.
     var shutdownDeadline: UInt64 = 0
     /// Set by ``stop()``: the reactor's own polls are no longer re-armed.
     var stopping = false
     var counters = ReactorStats()
+    var stalls: StallDetector
     /// Jobs and closures that arrived after the loop stopped (any thread).
     let lateWork = Atomic<Int>(0)
+    /// Runs, one at a time, the jobs that arrive after the loop stopped.
+    let afterStop: StoppedExecutor
     /// The serial-executor face: actors whose executor is this reactor enqueue here.
     /// Set once at the end of `init`, read from any thread afterwards.
     private(set) var serialFace: SerialFace!
@@ -78,14 +87,8 @@ public final class Reactor: @unchecked Sendable {
         case running
         /// The root task returned: finishing what is left (see `docs/architecture.md`).
         case shuttingDown
-        /// The loop has returned; late jobs go to the global executor.
+        /// The loop has returned; late jobs run on ``afterStop``.
         case stopped
-    }
-
-    /// User data of the reactor's own poll requests (bit 63 set: never an ``IOTable`` token).
-    enum Tag {
-        static let epoll: UInt64 = 1 << 63 | 1
-        static let wakeup: UInt64 = 1 << 63 | 2
     }
 
     /// Creates a reactor owned by the calling thread.
@@ -94,11 +97,12 @@ public final class Reactor: @unchecked Sendable {
         self.configuration = configuration
         self.logger = configuration.logger
         self.thread = pthread_self()
-        let (seconds, attoseconds) = configuration.taskQuota.components
-        self.quotaNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        self.quotaNanoseconds = UInt64(max(configuration.taskQuota.nanosecondsClamped, 0))
+        self.stalls = StallDetector(threshold: configuration.stallThreshold)
         self.mailbox = try Mailbox()
+        // Two slots more than the user may fill: the reactor's own polls always fit.
         self.reaper = CompletionReaper(
-            context: try AIOContext(maximumEvents: configuration.maximumIOInFlight),
+            context: try AIOContext(maximumEvents: configuration.maximumIOInFlight + InternalPoll.reservedSlots),
             forcesSystemCall: configuration.forcesSystemCallReap)
         self.epoll = try Epoll()
         submitBatch = .allocate(capacity: 256)
@@ -106,10 +110,9 @@ public final class Reactor: @unchecked Sendable {
         epollBuffer = .allocate(capacity: 256)
         reapBuffer.initialize(repeating: AIOCompletion())
         epollBuffer.initialize(repeating: EpollEvent())
-        epollPoll = .allocate(capacity: 1)
-        epollPoll.initialize(to: .poll(descriptor: epoll.descriptor.rawValue, events: Int32(POLLIN), userData: Tag.epoll))
-        wakeupPoll = .allocate(capacity: 1)
-        wakeupPoll.initialize(to: .poll(descriptor: mailbox.wakeup.descriptor.rawValue, events: Int32(POLLIN), userData: Tag.wakeup))
+        epollPoll = InternalPoll(watching: epoll.descriptor.descriptor, tag: InternalPoll.Tag.epoll)
+        wakeupPoll = InternalPoll(watching: mailbox.wakeup.descriptor.descriptor, tag: InternalPoll.Tag.wakeup)
+        afterStop = StoppedExecutor()
         if let reason = reaper.unusableReason {
             logger.warning("AIO ring not readable in user space; every reap is a system call", metadata: ["reason": "\(reason)"])
         }
@@ -133,7 +136,8 @@ public final class Reactor: @unchecked Sendable {
         pthread_equal(pthread_self(), thread) != 0
     }
 
-    /// A snapshot of the counters. Read it on the reactor thread (or after ``run(configuration:_:)`` returned).
+    /// A snapshot of the counters. Read it on the reactor thread (or after
+    /// ``run(configuration:_:)`` returned).
     public var stats: ReactorStats {
         var snapshot = counters
         snapshot.ioGeteventsCalls = reaper.counters.systemCalls
@@ -147,11 +151,7 @@ public final class Reactor: @unchecked Sendable {
 
     /// Monotonic time in nanoseconds (`CLOCK_MONOTONIC`, no system call).
     @inline(__always)
-    static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
+    static func now() -> UInt64 { MonotonicTime.now() }
 
     var currentPhase: Phase { Phase(rawValue: phase.load(ordering: .acquiring))! }
 }

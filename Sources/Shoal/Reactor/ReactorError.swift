@@ -1,3 +1,5 @@
+public import SystemPackage
+
 /// Errors of the reactor itself (as opposed to a failed system call).
 public enum ReactorError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A ``Reactor/Configuration`` field is out of range; the text names it.
@@ -5,19 +7,25 @@ public enum ReactorError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The reactor has stopped (its ``Reactor/run(configuration:_:)`` returned), or is
     /// shutting down and no longer accepts this kind of work.
     case stopped(String)
+    /// An argument is out of range (a negative offset, a count larger than the
+    /// buffer); the text names it.
+    case invalidArgument(String)
     /// The descriptor's readiness registration was removed while a task waited on it.
-    case deregistered(descriptor: Int32)
+    case deregistered(descriptor: FileDescriptor)
     /// Another task already waits for this readiness on this registration: one reader
     /// and one writer may wait at a time.
-    case alreadyWaiting(descriptor: Int32, interest: Interest)
+    case alreadyWaiting(descriptor: FileDescriptor, interest: Interest)
 
     public var description: String {
         switch self {
         case .invalidConfiguration(let what): "invalid reactor configuration: \(what)"
         case .stopped(let what): "the reactor has stopped: \(what)"
-        case .deregistered(let fd): "descriptor \(fd) was deregistered from the reactor while a task waited on it"
+        case .invalidArgument(let what): "invalid argument: \(what)"
+        case .deregistered(let fd):
+            "descriptor \(fd.rawValue) was deregistered from the reactor while a task waited on it"
         case .alreadyWaiting(let fd, let interest):
-            "another task already waits for descriptor \(fd) to be \(interest); one reader and one writer may wait at a time"
+            "another task already waits for descriptor \(fd.rawValue) to be \(interest); "
+                + "one reader and one writer may wait at a time"
         }
     }
 }

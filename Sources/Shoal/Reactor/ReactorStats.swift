@@ -36,9 +36,15 @@ public struct ReactorStats: Equatable, Sendable {
     public var eventfdReads = 0
     /// Writes to the wake-up eventfd (by any thread).
     public var eventfdWrites = 0
-    /// Jobs (sent to the global executor) and closures (dropped) that arrived after the
-    /// loop stopped. The first of each is logged as a warning.
+    /// Jobs (run on a serial queue off the reactor thread) and closures (dropped) that
+    /// arrived after the loop stopped, or were left queued when it stopped. The first is
+    /// logged as a warning.
     public var arrivedAfterStop = 0
+    /// Ticks that held the reactor thread longer than
+    /// ``Reactor/Configuration/stallThreshold`` (see the reactor's warnings).
+    public var stalls = 0
+    /// The longest stall seen, in nanoseconds (not a count: ``since(_:)`` keeps it).
+    public var longestStallNanoseconds: UInt64 = 0
 
     /// All system calls the reactor made for its own loop, by the counts above.
     public var systemCalls: Int {
@@ -60,6 +66,6 @@ public struct ReactorStats: Equatable, Sendable {
     private static var counts: [WritableKeyPath<ReactorStats, Int>] { [
         \.ticks, \.jobsRun, \.closuresRun, \.enqueues, \.remoteEnqueues, \.sleeps, \.quotaYields,
         \.timersFired, \.completions, \.userSpaceCompletions, \.ioSubmitCalls, \.ioGeteventsCalls,
-        \.ioCancelCalls, \.epollWaitCalls, \.eventfdReads, \.eventfdWrites, \.arrivedAfterStop,
+        \.ioCancelCalls, \.epollWaitCalls, \.eventfdReads, \.eventfdWrites, \.arrivedAfterStop, \.stalls,
     ] }
 }

@@ -1,3 +1,5 @@
+public import SystemPackage
+
 /// A descriptor registered with a reactor for readiness waits.
 ///
 /// Returned by ``Reactor/register(_:)``. Registration is edge-triggered and made once;
@@ -5,7 +7,7 @@
 /// a late event for the old registration is ignored even if the number is reused.
 public struct IORegistration: Hashable, Sendable {
     /// The registered descriptor.
-    public let descriptor: Int32
+    public let descriptor: FileDescriptor
     let index: UInt32
     let generation: UInt32
 
@@ -23,18 +25,25 @@ public enum Interest: Sendable, Hashable {
 
 /// Registered descriptors, their latched readiness and their waiting tasks. Reactor thread only.
 struct ReadinessTable {
+    /// A waiting task, with the id of its wait: a cancellation names the wait it is
+    /// for, so it can never resume a later wait on the same registration.
+    struct Waiter {
+        let id: UInt64
+        let continuation: UnsafeContinuation<Void, any Error>
+    }
+
     struct Entry {
-        var descriptor: Int32 = -1
+        var descriptor = FileDescriptor(rawValue: -1)
         var generation: UInt32 = 0
         var live = false
         /// Edges seen and not yet consumed by a wait.
         var readable = false
         var writable = false
-        var reader: UnsafeContinuation<Void, any Error>?
-        var writer: UnsafeContinuation<Void, any Error>?
+        var reader: Waiter?
+        var writer: Waiter?
 
         /// The task waiting for `interest`.
-        subscript(waiter interest: Interest) -> UnsafeContinuation<Void, any Error>? {
+        subscript(waiter interest: Interest) -> Waiter? {
             get { interest == .readable ? reader : writer }
             set { if interest == .readable { reader = newValue } else { writer = newValue } }
         }
@@ -48,7 +57,7 @@ struct ReadinessTable {
         /// Removes and returns the task waiting for `interest`.
         mutating func takeWaiter(_ interest: Interest) -> UnsafeContinuation<Void, any Error>? {
             defer { self[waiter: interest] = nil }
-            return self[waiter: interest]
+            return self[waiter: interest]?.continuation
         }
 
         /// An edge for `interest` arrived: returns the waiting task to resume, or
@@ -68,11 +77,18 @@ struct ReadinessTable {
 
     private var entries: [Entry] = []
     private var freeList: [Int] = []
+    private var lastWaitID: UInt64 = 0
+
+    /// A fresh id for a wait.
+    mutating func nextWaitID() -> UInt64 {
+        lastWaitID &+= 1
+        return lastWaitID
+    }
 
     /// Live registrations.
     private(set) var count = 0
 
-    mutating func add(_ descriptor: Int32) -> IORegistration {
+    mutating func add(_ descriptor: FileDescriptor) -> IORegistration {
         let index: Int
         if let reused = freeList.popLast() {
             index = reused
@@ -102,7 +118,7 @@ struct ReadinessTable {
 
     /// Removes a registration; returns the waiters for the caller to resume.
     mutating func remove(_ index: Int) -> [UnsafeContinuation<Void, any Error>] {
-        let waiters = [entries[index].reader, entries[index].writer].compactMap { $0 }
+        let waiters = [entries[index].reader, entries[index].writer].compactMap { $0?.continuation }
         let generation = entries[index].generation
         entries[index] = Entry(generation: generation)
         freeList.append(index)
@@ -114,8 +130,8 @@ struct ReadinessTable {
     mutating func takeAllWaiters() -> [UnsafeContinuation<Void, any Error>] {
         var waiters: [UnsafeContinuation<Void, any Error>] = []
         for index in entries.indices {
-            if let reader = entries[index].reader { waiters.append(reader) }
-            if let writer = entries[index].writer { waiters.append(writer) }
+            if let reader = entries[index].reader { waiters.append(reader.continuation) }
+            if let writer = entries[index].writer { waiters.append(writer.continuation) }
             entries[index].reader = nil
             entries[index].writer = nil
         }

@@ -2,25 +2,28 @@ extension Reactor {
     /// Suspends the calling task for `duration` on the reactor's monotonic clock.
     ///
     /// Never returns early. Costs no system call of its own: the reactor's blocking
-    /// step times out at the earliest timer.
+    /// step times out at the earliest timer. A negative duration is zero; one too long
+    /// for the clock (`.seconds(Int64.max)`) sleeps until cancelled.
     ///
-    /// - Throws: `CancellationError` promptly when the task is cancelled or the reactor
-    ///   shuts down.
+    /// - Throws: `CancellationError` promptly when the task is cancelled, or when the
+    ///   root task returns while it sleeps (see ``run(configuration:_:)``);
+    ///   ``ReactorError/stopped(_:)`` after the reactor stopped.
     public nonisolated(nonsending) func sleep(for duration: Duration) async throws {
         try await sleep(until: .now.advanced(by: duration))
     }
 
     /// Suspends the calling task until `deadline` on the reactor's monotonic clock.
     ///
-    /// - Throws: `CancellationError` promptly when the task is cancelled or the reactor
-    ///   shuts down.
+    /// - Throws: `CancellationError` promptly when the task is cancelled, or when the
+    ///   root task returns while it sleeps; ``ReactorError/stopped(_:)`` after the
+    ///   reactor stopped.
     public nonisolated(nonsending) func sleep(until instant: Instant) async throws {
+        if currentPhase == .stopped { throw ReactorError.stopped("no sleep") }
         guard isOnReactorThread else {
             return try await hop { try await $0.sleep(until: instant) }
         }
         let deadline = instant.nanoseconds
         try Task.checkCancellation()
-        guard currentPhase == .running else { throw CancellationError() }
         let handle = TimerHandle()
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
@@ -38,7 +41,8 @@ extension Reactor {
     /// Runs `body` on the reactor thread after `delay`, unless cancelled first.
     ///
     /// Call on the reactor thread. Timers fire in deadline order, ties in the order
-    /// they were scheduled. Unfired closures are dropped at shutdown.
+    /// they were scheduled. Closures not fired when the root task returns are dropped;
+    /// after the reactor stopped, `body` never runs.
     @discardableResult
     public func schedule(after delay: Duration, _ body: @escaping () -> Void) -> ScheduledTimer {
         schedule(at: Instant.now.advanced(by: delay), body)

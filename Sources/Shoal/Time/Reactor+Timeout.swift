@@ -12,11 +12,18 @@ extension Reactor {
     ///
     /// Cancellation is cooperative: Shoal's own waits (sleep, readiness, AIO) end at
     /// once; an operation that ignores cancellation delays the timeout until it returns.
+    ///
+    /// - Throws: ``TimeoutError``, what `operation` threw, or ``ReactorError/stopped(_:)``
+    ///   after the reactor stopped.
+    /// Works during shutdown too, so a task can bound a last flush. A limit too long
+    /// for the clock never expires.
     public func withTimeout<Success: Sendable>(
         _ limit: Duration,
         _ operation: @escaping @Sendable () async throws -> Success
     ) async throws -> Success {
-        try await withThrowingTaskGroup(of: Success.self) { group in
+        // After stop no timer fires: refuse rather than run without a limit.
+        if currentPhase == .stopped { throw ReactorError.stopped("no timeout") }
+        return try await withThrowingTaskGroup(of: Success.self) { group in
             group.addTask(executorPreference: self) { try await operation() }
             group.addTask(executorPreference: self) {
                 try await self.sleep(for: limit)

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import ShoalKernel
 
 extension Reactor {
     /// A point in time on `CLOCK_MONOTONIC`, the clock of the reactor's timers.
@@ -16,9 +14,13 @@ extension Reactor {
         /// The current time (a vDSO call, no system call).
         public static var now: Instant { Instant(nanoseconds: Reactor.now()) }
 
-        /// The instant `duration` later (earlier if negative), clamped to the clock's range.
+        /// The instant `duration` later (earlier if negative), clamped to the clock's
+        /// range: `Instant(nanoseconds: .max)` is as far as it goes, and a timer there
+        /// never fires.
         public func advanced(by duration: Duration) -> Instant {
             let delta = duration.nanosecondsClamped
+            // Int64.max nanoseconds (292 years) or more is "never", whatever the start.
+            if delta == .max { return Instant(nanoseconds: .max) }
             if delta >= 0 {
                 let (sum, overflow) = nanoseconds.addingReportingOverflow(UInt64(delta))
                 return Instant(nanoseconds: overflow ? .max : sum)
@@ -39,17 +41,5 @@ extension Reactor {
         }
 
         public var description: String { "Instant(\(nanoseconds) ns)" }
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds, rounded up, clamped to `Int64`.
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        let fraction = (attoseconds + (attoseconds > 0 ? 999_999_999 : 0)) / 1_000_000_000
-        let (total, overflow2) = scaled.addingReportingOverflow(fraction)
-        return overflow2 ? (seconds < 0 ? .min : .max) : total
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CShoal
 import Shoal
+import ShoalKernel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,10 +70,10 @@ struct CombinedStepCommand: ParsableCommand {
                 throw BenchError("socketpair failed")
             }
             sockets += pair
-            for fd in pair { try epoll.add(fd, events: [.readable, .edgeTriggered], token: UInt64(index)) }
+            for fd in pair { try epoll.add(FileDescriptor(rawValue: fd), events: [.readable, .edgeTriggered], token: UInt64(index)) }
         }
         // Design A's arrangement: the epoll descriptor polled in the AIO ring.
-        var poll = AIORequest.poll(descriptor: epoll.descriptor.rawValue, events: Int32(POLLIN), userData: 1)
+        var poll = AIORequest.poll(descriptor: epoll.descriptor.descriptor, events: Int32(POLLIN), userData: 1)
         guard try reaper.context.submit(&poll) else { throw BenchError("io_submit of the epoll poll failed") }
         let completions = UnsafeMutableBufferPointer<AIOCompletion>.allocate(capacity: 16)
         let events = UnsafeMutableBufferPointer<EpollEvent>.allocate(capacity: 16)
@@ -100,7 +101,7 @@ struct CombinedStepCommand: ParsableCommand {
 
     /// Part 2: the reactor's system calls per wake-up, by source.
     private func countWakeups(_ count: Int) throws -> [(key: String, name: String, calls: Double, detail: String)] {
-        try Reactor.run { reactor in
+        try runReactor { reactor in
             var results: [(String, String, Double, String)] = []
             func record(_ key: String, _ name: String, _ delta: ReactorStats, sender: Int = 0) {
                 let calls = Double(delta.systemCalls) / Double(count)
@@ -117,7 +118,7 @@ struct CombinedStepCommand: ParsableCommand {
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { throw BenchError("socketpair failed") }
             defer { close(pair[0]); close(pair[1]) }
             for fd in pair { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-            let registration = try reactor.register(pair[0])
+            let registration = try reactor.register(FileDescriptor(rawValue: pair[0]))
             try await reactor.sleep(for: .milliseconds(1))
             var before = reactor.stats
             for _ in 0..<count {

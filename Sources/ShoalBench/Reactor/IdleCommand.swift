@@ -27,7 +27,7 @@ struct IdleCommand: ParsableCommand {
 
     func run() throws {
         let nanoseconds = Int64(seconds * 1e9)
-        let (stats, cpu, reactor) = try Reactor.run { reactor -> (ReactorStats, UInt64, Reactor) in
+        let (stats, cpu, reactor) = try runReactor { reactor -> (ReactorStats, UInt64, Reactor) in
             let before = reactor.stats
             let cpuBefore = processCPUNanoseconds()
             try await reactor.sleep(for: .nanoseconds(nanoseconds))

@@ -31,7 +31,7 @@ struct TasksCommand: ParsableCommand {
         var samples: [String: [Double]] = [:]
         var enqueuesPerResume: [Double] = []
         for round in -1..<common.rounds {
-            let results = try Reactor.run { reactor in
+            let results = try runReactor { reactor in
                 (
                     closures: await closureChain(reactor, count: count),
                     resumes: await yieldLoop(count: count),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Shoal
+import ShoalKernel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,7 +62,7 @@ struct TicketCommand: ParsableCommand {
         }
         let report = TicketReport(
             userSpace: results[false]!, forced: results[true]!, workload: workload,
-            fileSystem: (try? FileCalls.fileSystemType(of: file)) ?? "unknown")
+            fileSystem: (try? FileCalls.fileSystemType(of: FilePath(file))) ?? "unknown")
         print(report.table(rounds: common.rounds))
         if common.json { print(report.json()) }
     }
@@ -82,10 +83,12 @@ enum TicketData {
     static let block = 4_096
 
     static func prepare(path: String, bytes: Int) throws {
-        if let fd = try? FileCalls.open(path, options: .readOnly), (try? FileCalls.size(of: fd)) == Int64(bytes) {
+        if let fd = try? FileCalls.open(FilePath(path), options: .readOnly),
+            (try? FileCalls.size(of: fd.descriptor)) == Int64(bytes)
+        {
             return
         }
-        let fd = try FileCalls.open(path, options: [.writeOnly, .create, .truncate])
+        let fd = try FileCalls.open(FilePath(path), options: [.writeOnly, .create, .truncate])
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var offset = 0
         while offset < bytes {
@@ -94,7 +97,7 @@ enum TicketData {
             guard written > 0 else { throw BenchError("writing \(path) failed: errno \(errno)") }
             offset += written
         }
-        try FileCalls.sync(fd)
+        try FileCalls.sync(fd.descriptor)
     }
 }
 

@@ -1,4 +1,5 @@
 import Shoal
+import ShoalKernel
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -18,15 +19,15 @@ struct TicketWorkload: Sendable {
         configuration.forcesSystemCallReap = forcingSystemCall
         configuration.maximumIOInFlight = max(depth, 1)
         let workload = self
-        return try Reactor.run(configuration: configuration) { reactor in
+        return try runReactor(configuration: configuration) { reactor in
             try await workload.measure(on: reactor)
         }
     }
 
     private func measure(on reactor: Reactor) async throws -> TicketResult {
         let options: FileCalls.OpenOptions = direct ? [.readOnly, .direct] : .readOnly
-        let descriptor = try FileCalls.open(path, options: options)
-        let fd = descriptor.rawValue
+        let descriptor = try FileCalls.open(FilePath(path), options: options)
+        let fd = descriptor.descriptor
         let deadline = Reactor.Instant.now.advanced(by: .nanoseconds(Int64(seconds * 1e9)))
         let before = reactor.stats
         let cpuBefore = processCPUNanoseconds()
@@ -50,22 +51,21 @@ struct TicketWorkload: Sendable {
     }
 
     /// One reader: random 4 KiB blocks, each hashed after it arrives.
-    private func readAndHash(fd: Int32, worker: Int, until deadline: Reactor.Instant, reactor: Reactor) async throws -> (Int, Int, UInt64) {
-        let buffer = AlignedBlock()
+    private func readAndHash(
+        fd: FileDescriptor, worker: Int, until deadline: Reactor.Instant, reactor: Reactor
+    ) async throws -> (Int, Int, UInt64) {
+        var buffer = IOBuffer(capacity: TicketData.block, alignment: TicketData.block)
         var state = UInt64(worker &+ 1) &* 0x9e37_79b9_7f4a_7c15
         var reads = 0
         var checksum: UInt64 = 0
         while Reactor.Instant.now < deadline {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let block = Int(state >> 33) % blocks
-            let request = AIORequest.read(
-                descriptor: fd, into: buffer.pointer, count: TicketData.block,
-                offset: Int64(block * TicketData.block), userData: 0)
-            let result = try await reactor.perform(request, keepingAlive: buffer)
-            guard result == Int64(TicketData.block) else {
-                throw BenchError("read of block \(block) returned \(result)")
+            buffer = try await reactor.read(from: fd, at: Int64(block * TicketData.block), into: buffer)
+            guard buffer.count == TicketData.block else {
+                throw BenchError("read of block \(block) returned \(buffer.count) bytes")
             }
-            checksum ^= fnv1a(buffer.pointer, count: TicketData.block)
+            checksum ^= buffer.withUnsafeBytes { fnv1a($0.baseAddress!, count: $0.count) }
             reads += 1
         }
         return (reads, 0, checksum)

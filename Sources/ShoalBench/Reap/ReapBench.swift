@@ -1,5 +1,5 @@
 import CShoal
-import Shoal
+import ShoalKernel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +66,7 @@ struct ReapBench: ~Copyable {
         let requests = UnsafeMutableBufferPointer<AIORequest>.allocate(capacity: Self.capacity)
         let pointers = UnsafeMutableBufferPointer<UnsafeMutablePointer<AIORequest>?>.allocate(capacity: Self.capacity)
         for index in 0..<Self.capacity {
-            requests[index] = .poll(descriptor: readable.descriptor.rawValue, events: Int32(POLLIN), userData: UInt64(index))
+            requests[index] = .poll(descriptor: readable.descriptor.descriptor, events: Int32(POLLIN), userData: UInt64(index))
             pointers[index] = requests.baseAddress! + index
         }
         self.reaper = reaper

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Shoal
+import ShoalKernel
 
 extension Reaper: ExpressibleByArgument {}
 

@@ -1,4 +1,4 @@
-import Shoal
+import ShoalKernel
 
 /// The table and JSON line of `shoal-bench reap`.
 struct ReapReport {

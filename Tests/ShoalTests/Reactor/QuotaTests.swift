@@ -1,4 +1,6 @@
-import Shoal
+@testable import Shoal
+import ShoalKernel
+import ShoalTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +33,7 @@ struct QuotaTests {
             }
 
             let event = try EventFD()
-            let eventFD = event.descriptor.rawValue
+            let eventFD = event.descriptor.descriptor
             let slicesAtSignal = Shared(-1)
             let slicesAtReaped = Shared(-1)
             let slicesAtIOTaskRan = Shared(-1)
@@ -56,7 +58,7 @@ struct QuotaTests {
                         }
                         if signalNow {
                             var one: UInt64 = 1
-                            _ = write(eventFD, &one, 8)
+                            _ = write(eventFD.rawValue, &one, 8)
                         }
                         if slicesAtSignal.value >= 0 && slicesAtReaped.value < 0 && reactor.stats.completions > before.completions {
                             slicesAtReaped.value = done

@@ -1,4 +1,6 @@
-import Shoal
+@testable import Shoal
+import ShoalKernel
+import ShoalTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +21,7 @@ struct ReactorExecutorTests {
 
             var resumer: ThreadForTest?
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                resumer = try? ThreadForTest { continuation.resume() }
+                resumer = ThreadForTest { continuation.resume() }
             }
             resumer?.join()
             seen["after a continuation resumed from another thread"] = reactor.isOnReactorThread
@@ -59,23 +61,20 @@ struct ReactorExecutorTests {
             seen["after awaiting a spawned task"] = reactor.isOnReactorThread
 
             let event = try EventFD(initialValue: 1)
-            let mask = try await reactor.perform(.poll(descriptor: event.descriptor.rawValue, events: Int32(POLLIN), userData: 0))
+            let mask = try await reactor.perform(.poll(descriptor: event.descriptor.descriptor, events: Int32(POLLIN), userData: 0))
             seen["after an AIO completion"] = reactor.isOnReactorThread && mask & Int64(POLLIN) != 0
 
-            let ends = nonBlockingPipe()
+            let ends = TestPipe()
             let registration = try reactor.register(ends.read)
-            let writer = ends.write
-            let poke = try ThreadForTest {
+            let poke = ThreadForTest {
                 usleep(2_000)
-                var byte: UInt8 = 1
-                _ = write(writer, &byte, 1)
+                ends.poke()
             }
             try await reactor.wait(for: .readable, on: registration)
             poke.join()
             seen["after a readiness wait"] = reactor.isOnReactorThread
             reactor.deregister(registration)
-            close(ends.read)
-            close(ends.write)
+            ends.close()
 
             let value = try await reactor.withTimeout(.seconds(5)) { reactor.isOnReactorThread }
             seen["inside withTimeout"] = value
@@ -115,7 +114,7 @@ struct ReactorExecutorTests {
             let before = reactor.stats
             var sender: ThreadForTest?
             let ran = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                sender = try? ThreadForTest {
+                sender = ThreadForTest {
                     usleep(20_000)  // let the reactor go to sleep first
                     reactor.execute { continuation.resume(returning: reactor.isOnReactorThread) }
                 }
@@ -134,7 +133,7 @@ struct ReactorExecutorTests {
         let (count, stats) = try await runReactor { reactor -> (Int, ReactorStats) in
             let before = reactor.stats
             let received = Shared(0)
-            let sender = try ThreadForTest {
+            let sender = ThreadForTest {
                 for _ in 0..<200 { reactor.execute { received.update { $0 += 1 } } }
             }
             // Stay busy (never block) until every closure has run.
@@ -191,13 +190,14 @@ struct ReactorExecutorTests {
 
     @Test("a bad configuration names the field")
     func badConfiguration() {
-        var configuration = Reactor.Configuration()
-        configuration.taskQuota = .zero
-        #expect(throws: ReactorError.invalidConfiguration("taskQuota must be positive, got 0.0 seconds")) {
-            try Reactor.run(configuration: configuration) { _ in }
+        for bad in [0, -1, 65_537, Int.max] {
+            var configuration = Reactor.Configuration()
+            configuration.maximumIOInFlight = bad
+            #expect(
+                throws: ReactorError.invalidConfiguration("maximumIOInFlight must be between 1 and 65536, got \(bad)")
+            ) {
+                try Reactor.run(configuration: configuration) { _ in }
+            }
         }
-        configuration = Reactor.Configuration()
-        configuration.maximumIOInFlight = 0
-        #expect(throws: ReactorError.self) { try Reactor.run(configuration: configuration) { _ in } }
     }
 }

@@ -1,23 +1,20 @@
-import Shoal
+@testable import Shoal
+import ShoalKernel
+import ShoalTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Owns an aligned buffer; handed to `perform(_:keepingAlive:)` as the request's owner.
-final class AlignedBuffer: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
-    let count: Int
-    init(count: Int, alignment: Int = 4_096) {
-        pointer = .allocate(byteCount: count, alignment: alignment)
-        self.count = count
-    }
-    deinit { pointer.deallocate() }
+/// Opens `path` for reading with O_DIRECT where the file system allows it.
+func openForReading(_ path: String) throws -> OwnedDescriptor {
+    try (try? FileCalls.open(FilePath(path), options: [.readOnly, .direct]))
+        ?? FileCalls.open(FilePath(path), options: .readOnly)
 }
 
-@Suite("Reactor AIO: perform, batching, errors, cancellation")
+@Suite("Reactor AIO: reads, writes, sync, batching, errors, cancellation")
 struct ReactorIOTests {
-    @Test("reads through the reactor return the file's bytes; one io_submit carries a tick's requests")
+    @Test("reads return the file's bytes in the buffer; one io_submit carries a tick's requests")
     func readsMatchContent() async throws {
         let path = try scratchPath("reactor-reads")
         defer { unlink(path) }
@@ -25,26 +22,23 @@ struct ReactorIOTests {
         let blocks = 32
         try writePatternFile(path, size: block * blocks)
         let (matches, stats) = try await runReactor { reactor -> ([Bool], ReactorStats) in
-            let fd = try (try? FileCalls.open(path, options: [.readOnly, .direct])) ?? FileCalls.open(path, options: .readOnly)
-            let raw = fd.rawValue
+            let owned = try openForReading(path)
+            let fd = owned.descriptor
             try await reactor.sleep(for: .milliseconds(1))
             let before = reactor.stats
             let matches = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<blocks {
                     group.addTask {
-                        let buffer = AlignedBuffer(count: block)
-                        let request = AIORequest.read(
-                            descriptor: raw, into: buffer.pointer, count: block, offset: Int64(index * block), userData: 0)
-                        let result = try await reactor.perform(request, keepingAlive: buffer)
-                        let bytes = UnsafeRawBufferPointer(start: buffer.pointer, count: block)
-                        return result == Int64(block)
-                            && bytes.elementsEqual((0..<block).map { patternByte(at: index * block + $0) })
+                        let buffer = try await reactor.read(
+                            from: fd, at: Int64(index * block), into: IOBuffer(capacity: block))
+                        return buffer.count == block
+                            && buffer.bytes == (0..<block).map { patternByte(at: index * block + $0) }
                             && reactor.isOnReactorThread
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            _ = fd
+            _ = owned
             return (matches, reactor.stats.since(before))
         }
         #expect(matches.count == blocks)
@@ -53,30 +47,106 @@ struct ReactorIOTests {
         #expect(stats.ioSubmitCalls <= 3, "\(stats.ioSubmitCalls) io_submit calls for \(blocks) reads")
     }
 
-    @Test("a request the kernel rejects throws the io_submit error; the reactor keeps going")
-    func rejectedRequest() async throws {
-        let (error, after) = try await runReactor { reactor -> (SystemCallError?, Int64) in
-            var byte: UInt8 = 0
-            var caught: SystemCallError?
+    @Test("a read past the end of the file gives a short count, and zero at the end")
+    func shortReads() async throws {
+        let path = try scratchPath("reactor-short")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 4_096 + 100)
+        let counts = try await runReactor { reactor -> [Int] in
+            let owned = try openForReading(path)
+            var buffer = IOBuffer(capacity: 4_096)
+            var counts: [Int] = []
+            for offset in [0, 4_096, 8_192] as [Int64] {
+                buffer = try await reactor.read(from: owned.descriptor, at: offset, into: buffer)
+                counts.append(buffer.count)
+            }
+            _ = owned
+            return counts
+        }
+        #expect(counts == [4_096, 100, 0])
+    }
+
+    @Test("a written buffer comes back for reuse; synchronize flushes; the file holds every byte")
+    func writeAndSync() async throws {
+        let path = try scratchPath("reactor-writes")
+        defer { unlink(path) }
+        let (returned, content) = try await runReactor { reactor -> ([Int], [UInt8]) in
+            let owned = try FileCalls.open(FilePath(path), options: [.readWrite, .create, .exclusive])
+            let fd = owned.descriptor
+            var buffer = IOBuffer(bytes: Array("hello ".utf8))
+            var returned: [Int] = []
+            buffer = try await reactor.write(buffer, to: fd, at: 0)
+            returned.append(buffer.count)
+            buffer.count = 0
+            buffer = IOBuffer(bytes: Array("world".utf8))
+            buffer = try await reactor.write(buffer, to: fd, at: 6)
+            returned.append(buffer.count)
+            try await reactor.synchronize(fd)
+            try await reactor.synchronize(fd, dataOnly: true)
+            let back = try await reactor.read(from: fd, at: 0, into: IOBuffer(capacity: 64))
+            _ = owned
+            return (returned, back.bytes)
+        }
+        #expect(returned == [6, 5])
+        #expect(String(decoding: content, as: UTF8.self) == "hello world")
+    }
+
+    @Test("bad arguments are refused with a clear error before the kernel sees them")
+    func badArguments() async throws {
+        let messages = try await runReactor { reactor -> [String] in
+            let fd = FileDescriptor(rawValue: 0)
+            var messages: [String] = []
+            do { _ = try await reactor.read(from: fd, at: -1, into: IOBuffer(capacity: 8)) } catch { messages.append("\(error)") }
+            do { _ = try await reactor.read(from: fd, at: 0, into: IOBuffer(capacity: 8), count: 9) } catch { messages.append("\(error)") }
+            do { _ = try await reactor.write(IOBuffer(capacity: 8), to: fd, at: -4_096) } catch { messages.append("\(error)") }
+            return messages
+        }
+        #expect(messages == [
+            "invalid argument: read of 8 bytes at offset -1 into a buffer of 8 bytes",
+            "invalid argument: read of 9 bytes at offset 0 into a buffer of 8 bytes",
+            "invalid argument: write at negative offset -4096",
+        ])
+    }
+
+    @Test("a request the kernel rejects throws the io_submit error; a failed request names its call; the reactor keeps going")
+    func rejectedAndFailedRequests() async throws {
+        let (rejected, failed, after) = try await runReactor { reactor -> (SystemCallError?, SystemCallError?, Int) in
+            var rejected: SystemCallError?
             do {
-                _ = try await reactor.perform(.read(descriptor: 9_999, into: &byte, count: 1, offset: 0, userData: 0))
+                _ = try await reactor.read(from: FileDescriptor(rawValue: 9_999), at: 0, into: IOBuffer(capacity: 1))
             } catch let error as SystemCallError {
-                caught = error
+                rejected = error
+            }
+            // A misaligned O_DIRECT read is accepted by io_submit and fails in the kernel.
+            let path = try scratchPath("reactor-einval")
+            defer { unlink(path) }
+            try writePatternFile(path, size: 8_192)
+            var failed: SystemCallError?
+            if let owned = try? FileCalls.open(FilePath(path), options: [.readOnly, .direct]) {
+                do {
+                    _ = try await reactor.read(from: owned.descriptor, at: 1, into: IOBuffer(capacity: 4_096))
+                } catch let error as SystemCallError {
+                    failed = error
+                }
+                _ = owned
             }
             let event = try EventFD(initialValue: 1)
-            let mask = try await reactor.perform(.poll(descriptor: event.descriptor.rawValue, events: Int32(POLLIN), userData: 0))
-            return (caught, mask)
+            let mask = try await reactor.perform(.poll(descriptor: event.descriptor.descriptor, events: Int32(POLLIN), userData: 0))
+            return (rejected, failed, Int(mask))
         }
-        #expect(error?.call == "io_submit")
-        #expect(error?.errno == EBADF)
-        #expect(after & Int64(POLLIN) != 0)
+        #expect(rejected?.call == "io_submit")
+        #expect(rejected?.errno == .badFileDescriptor)
+        #expect(failed?.call == "read")
+        #expect(failed?.errno == .invalidArgument)
+        #expect(failed?.description.contains("AIO read of 4096 bytes at offset 1") == true)
+        #expect(after & Int(POLLIN) != 0)
     }
 
     @Test("a cancelled AIO poll resumes with CancellationError and is cancelled in the kernel")
     func cancelPoll() async throws {
         let (error, stats) = try await runReactor { reactor -> (String, ReactorStats) in
             let quiet = try EventFD()
-            let fd = quiet.descriptor.rawValue
+            let fd = quiet.descriptor.descriptor
             let before = reactor.stats
             let waiter = reactor.spawn {
                 try await reactor.perform(.poll(descriptor: fd, events: Int32(POLLIN), userData: 0))
@@ -97,7 +167,7 @@ struct ReactorIOTests {
     func cancelQueued() async throws {
         let (error, submits) = try await runReactor { reactor -> (String, Int) in
             let event = try EventFD(initialValue: 1)
-            let fd = event.descriptor.rawValue
+            let fd = event.descriptor.descriptor
             try await reactor.sleep(for: .milliseconds(1))
             let before = reactor.stats
             let task = reactor.spawn { () async throws -> Int64 in
@@ -113,153 +183,58 @@ struct ReactorIOTests {
         #expect(submits == 0)
     }
 
-    @Test("perform called from a task off the reactor hops to it and back")
-    func performFromElsewhere() async throws {
-        let (mask, onReactor) = try await runReactor { reactor -> (Int64, Bool) in
-            let event = try EventFD(initialValue: 1)
-            let fd = event.descriptor.rawValue
+    @Test("a read cancelled in flight resumes at once; the reactor keeps its buffer until the kernel is done")
+    func cancelReadInFlight() async throws {
+        let path = try scratchPath("reactor-cancel-read")
+        defer { unlink(path) }
+        let size = 32 << 20
+        try writePatternFile(path, size: size)
+        sync()  // so the O_DIRECT read goes to the disk and takes a while
+        let (outcome, heldWhileInFlight, heldAfter, reusable) = try await runReactor {
+            reactor -> (String, Bool, Bool, Bool) in
+            let owned = try openForReading(path)
+            let fd = owned.descriptor
+            let task = reactor.spawn { () async throws -> (String, Bool) in
+                do {
+                    let count = try await reactor.read(from: fd, at: 0, into: IOBuffer(capacity: size)).count
+                    return ("read \(count)", true)
+                } catch {
+                    // The task has its error while the kernel may still write into the
+                    // buffer: the request's slot, and the memory it owns, stay.
+                    return ("\(type(of: error))", reactor.io.busy == 1 && reactor.io.abandonedTotal == 1)
+                }
+            }
+            try await reactor.sleep(for: .microseconds(300))  // submitted by now
+            task.cancel()
+            let (outcome, held) = try await task.value
+            while reactor.io.busy > 0 { try await reactor.sleep(for: .milliseconds(1)) }
+            let heldAfter = reactor.io.busy != 0
+            let again = try await reactor.read(from: fd, at: 0, into: IOBuffer(capacity: 4_096))
+            _ = owned
+            return (outcome, held, heldAfter, again.bytes == (0..<4_096).map(patternByte(at:)))
+        }
+        #expect(outcome == "CancellationError" || outcome == "read \(size)")
+        #expect(heldWhileInFlight)
+        #expect(!heldAfter)
+        #expect(reusable)
+    }
+
+    @Test("reads from a task off the reactor hop to it and back")
+    func readFromElsewhere() async throws {
+        let path = try scratchPath("reactor-hop")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 4_096)
+        let (bytes, onReactor) = try await runReactor { reactor -> ([UInt8], Bool) in
+            let owned = try openForReading(path)
+            let fd = owned.descriptor
             // A detached task without the reactor as preference runs on the global pool.
-            let result = try await Task.detached {
-                try await reactor.perform(.poll(descriptor: fd, events: Int32(POLLIN), userData: 0))
+            let bytes = try await Task.detached {
+                try await reactor.read(from: fd, at: 0, into: IOBuffer(capacity: 4_096)).bytes
             }.value
-            _ = event
-            return (result, reactor.isOnReactorThread)
+            _ = owned
+            return (bytes, reactor.isOnReactorThread)
         }
-        #expect(mask & Int64(POLLIN) != 0)
+        #expect(bytes == (0..<4_096).map(patternByte(at:)))
         #expect(onReactor)
-    }
-}
-
-@Suite("Reactor readiness: epoll, edge-triggered, with generations")
-struct ReactorReadinessTests {
-    @Test("an edge that arrived before the wait is not lost")
-    func latchedEdge() async throws {
-        let result = try await runReactor { reactor -> [UInt8] in
-            let ends = nonBlockingPipe()
-            defer { close(ends.read); close(ends.write) }
-            let registration = try reactor.register(ends.read)
-            var byte: UInt8 = 7
-            _ = write(ends.write, &byte, 1)
-            try await reactor.sleep(for: .milliseconds(2))  // the edge is collected meanwhile
-            try await reactor.wait(for: .readable, on: registration)
-            var got: UInt8 = 0
-            let count = read(ends.read, &got, 1)
-            reactor.deregister(registration)
-            return count == 1 ? [got] : []
-        }
-        #expect(result == [7])
-    }
-
-    @Test("a socket pair: writable at once, readable after the peer writes")
-    func socketPair() async throws {
-        let ok = try await runReactor { reactor -> Bool in
-            var pair: [Int32] = [0, 0]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { return false }
-            defer { close(pair[0]); close(pair[1]) }
-            for fd in pair { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-            let left = try reactor.register(pair[0])
-            let right = try reactor.register(pair[1])
-            try await reactor.wait(for: .writable, on: left)
-            async let readable: Void = reactor.wait(for: .readable, on: right)
-            var byte: UInt8 = 1
-            _ = write(pair[0], &byte, 1)
-            try await readable
-            reactor.deregister(left)
-            reactor.deregister(right)
-            return reactor.isOnReactorThread
-        }
-        #expect(ok)
-    }
-
-    @Test("deregistering wakes the waiter with an error naming the descriptor; a stale registration is refused")
-    func deregisterWakesWaiter() async throws {
-        let (fd, message, stale) = try await runReactor { reactor -> (Int32, String, String) in
-            let ends = nonBlockingPipe()
-            defer { close(ends.read); close(ends.write) }
-            let registration = try reactor.register(ends.read)
-            let waiter = reactor.spawn { try await reactor.wait(for: .readable, on: registration) }
-            try await reactor.sleep(for: .milliseconds(2))
-            reactor.deregister(registration)
-            var message = "no error"
-            if case .failure(let error) = await waiter.result { message = "\(error)" }
-            var stale = "no error"
-            do { try await reactor.wait(for: .readable, on: registration) } catch { stale = "\(error)" }
-            return (ends.read, message, stale)
-        }
-        #expect(message.contains("descriptor \(fd) was deregistered"))
-        #expect(stale.contains("descriptor \(fd) was deregistered"))
-    }
-
-    @Test("a reused descriptor number does not receive the old registration's events")
-    func generationGuardsReuse() async throws {
-        let woke = try await runReactor { reactor -> Bool in
-            let first = nonBlockingPipe()
-            let old = try reactor.register(first.read)
-            reactor.deregister(old)
-            close(first.read)
-            close(first.write)
-            let second = nonBlockingPipe()  // likely the same numbers again
-            defer { close(second.read); close(second.write) }
-            let fresh = try reactor.register(second.read)
-            var byte: UInt8 = 1
-            _ = write(second.write, &byte, 1)
-            try await reactor.wait(for: .readable, on: fresh)
-            var oldRefused = false
-            do { try await reactor.wait(for: .readable, on: old) } catch { oldRefused = true }
-            reactor.deregister(fresh)
-            return oldRefused && fresh != old
-        }
-        #expect(woke)
-    }
-
-    @Test("a second reader on one registration gets a clear error; the first keeps waiting")
-    func secondReaderRefused() async throws {
-        let (message, firstWoke) = try await runReactor { reactor -> (String, Bool) in
-            let ends = nonBlockingPipe()
-            defer { close(ends.read); close(ends.write) }
-            let registration = try reactor.register(ends.read)
-            let first = reactor.spawn { try await reactor.wait(for: .readable, on: registration) }
-            try await reactor.sleep(for: .milliseconds(2))
-            var message = "no error"
-            do { try await reactor.wait(for: .readable, on: registration) } catch { message = "\(error)" }
-            var byte: UInt8 = 1
-            _ = write(ends.write, &byte, 1)
-            let firstWoke = (try? await first.value) != nil
-            reactor.deregister(registration)
-            return (message, firstWoke)
-        }
-        #expect(message.contains("another task already waits for descriptor"))
-        #expect(message.contains("readable"))
-        #expect(firstWoke)
-    }
-
-    @Test("a cancelled readiness wait resumes with CancellationError")
-    func cancelWait() async throws {
-        let error = try await runReactor { reactor -> String in
-            let ends = nonBlockingPipe()
-            defer { close(ends.read); close(ends.write) }
-            let registration = try reactor.register(ends.read)
-            let waiter = reactor.spawn { try await reactor.wait(for: .readable, on: registration) }
-            try await reactor.sleep(for: .milliseconds(2))
-            waiter.cancel()
-            let outcome = await waiter.result
-            reactor.deregister(registration)
-            guard case .failure(let error) = outcome else { return "no error" }
-            return "\(type(of: error))"
-        }
-        #expect(error == "CancellationError")
-    }
-
-    @Test("registering a regular file names epoll_ctl")
-    func registerRegularFile() async throws {
-        let message = try await runReactor { reactor -> String in
-            let path = try scratchPath("epoll-file")
-            defer { unlink(path) }
-            let fd = try FileCalls.open(path, options: [.readWrite, .create])
-            do { _ = try reactor.register(fd.rawValue) } catch { return "\(error)" }
-            return "no error"
-        }
-        #expect(message.contains("epoll_ctl"))
-        #expect(message.contains("EPERM"))
     }
 }

@@ -1,4 +1,6 @@
-import Shoal
+@testable import Shoal
+import ShoalKernel
+import ShoalTestSupport
 import Testing
 
 @Suite("Reactor basics")

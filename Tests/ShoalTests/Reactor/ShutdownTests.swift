@@ -1,4 +1,6 @@
-import Shoal
+@testable import Shoal
+import ShoalKernel
+import ShoalTestSupport
 import Synchronization
 import Testing
 #if canImport(Glibc)
@@ -11,14 +13,13 @@ struct ShutdownTests {
     func pendingWaitsAreCancelled() async throws {
         let sleeperError = Shared("none")
         let waiterError = Shared("none")
-        let ends = nonBlockingPipe()
-        defer { close(ends.read); close(ends.write) }
-        let readEnd = ends.read
+        let ends = TestPipe()
+        defer { ends.close() }
         try await runReactor { reactor in
             reactor.spawn {
                 do { try await reactor.sleep(for: .seconds(3_600)) } catch { sleeperError.value = "\(type(of: error))" }
             }
-            let registration = try reactor.register(readEnd)
+            let registration = try reactor.register(ends.read)
             reactor.spawn {
                 do { try await reactor.wait(for: .readable, on: registration) } catch { waiterError.value = "\(type(of: error))" }
             }
@@ -28,20 +29,76 @@ struct ShutdownTests {
         #expect(waiterError.value == "CancellationError")
     }
 
-    @Test("a sleep started during shutdown fails at once")
+    @Test("a sleep started during shutdown sleeps its time, and shutdown waits for it")
     func sleepDuringShutdown() async throws {
         let outcome = Shared("none")
         try await runReactor { reactor in
             reactor.spawn {
                 do { try await reactor.sleep(for: .seconds(3_600)) } catch {}
-                // Shutdown has begun: a new sleep must not wait an hour.
-                do { try await reactor.sleep(for: .seconds(3_600)); outcome.value = "slept" } catch {
+                // Shutdown has begun: a short sleep still works (a retry's back-off, say).
+                let start = Reactor.Instant.now
+                do {
+                    try await reactor.sleep(for: .milliseconds(20))
+                    outcome.value = start.duration(to: .now) >= .milliseconds(20) ? "slept" : "early"
+                } catch {
                     outcome.value = "\(type(of: error))"
                 }
             }
             try await reactor.sleep(for: .milliseconds(2))
         }
-        #expect(outcome.value == "CancellationError")
+        #expect(outcome.value == "slept")
+    }
+
+    @Test("a readiness wait or an AIO poll started during shutdown fails at once and does not hold it")
+    func waitsDuringShutdownAreRefused() async throws {
+        var configuration = Reactor.Configuration()
+        configuration.shutdownGracePeriod = .seconds(60)
+        let outcomes = Shared<[String]>([])
+        let ends = TestPipe()
+        defer { ends.close() }
+        let start = ContinuousClock.now
+        try await runReactor(configuration: configuration) { reactor in
+            let registration = try reactor.register(ends.read)
+            reactor.spawn {
+                do { try await reactor.sleep(for: .seconds(3_600)) } catch {}
+                do { try await reactor.wait(for: .readable, on: registration) } catch {
+                    outcomes.update { $0.append("wait: \(type(of: error))") }
+                }
+                do { _ = try await reactor.perform(.poll(descriptor: ends.read, events: Int32(POLLIN), userData: 0)) } catch {
+                    outcomes.update { $0.append("poll: \(type(of: error))") }
+                }
+            }
+            try await reactor.sleep(for: .milliseconds(2))
+        }
+        #expect(outcomes.value == ["wait: CancellationError", "poll: CancellationError"])
+        // Not held for the 60 s grace period (a liveness bound, not a measurement).
+        #expect(ContinuousClock.now - start < .seconds(30))
+    }
+
+    @Test("withTimeout during shutdown bounds a last flush instead of failing at once")
+    func timeoutDuringShutdown() async throws {
+        let path = try scratchPath("shutdown-timeout")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 4_096)
+        let outcome = Shared("none")
+        try await runReactor { reactor in
+            let owned = try openForReading(path)
+            let fd = owned.release()
+            reactor.spawn {
+                do { try await reactor.sleep(for: .seconds(3_600)) } catch {}
+                do {
+                    let count = try await reactor.withTimeout(.seconds(5)) {
+                        try await reactor.read(from: fd, at: 0, into: IOBuffer(capacity: 4_096)).count
+                    }
+                    outcome.value = "read \(count)"
+                } catch {
+                    outcome.value = "\(error)"
+                }
+                try? fd.close()
+            }
+            try await reactor.sleep(for: .milliseconds(2))
+        }
+        #expect(outcome.value == "read 4096")
     }
 
     @Test("AIO requests in flight at shutdown complete with their real result")
@@ -49,42 +106,16 @@ struct ShutdownTests {
         let path = try scratchPath("shutdown-read")
         defer { unlink(path) }
         try writePatternFile(path, size: 1 << 20)
-        let result = Shared<Int64>(0)
+        let result = Shared(0)
         try await runReactor { reactor in
-            let fd = try FileCalls.open(path, options: .readOnly)
-            let raw = fd.release()
+            let fd = try FileCalls.open(FilePath(path), options: .readOnly).release()
             reactor.spawn {
-                let buffer = AlignedBuffer(count: 1 << 20)
-                result.value = try await reactor.perform(
-                    .read(descriptor: raw, into: buffer.pointer, count: 1 << 20, offset: 0, userData: 0), keepingAlive: buffer)
-                close(raw)
+                result.value = try await reactor.read(from: fd, at: 0, into: IOBuffer(capacity: 1 << 20)).count
+                try? fd.close()
             }
             // Return at once: the read is queued or in flight as shutdown begins.
         }
         #expect(result.value == 1 << 20)
-    }
-
-    @Test("after run returns, execute is refused and a late job runs on the global executor")
-    func afterStop() async throws {
-        let parked = Shared<CheckedContinuation<Void, Never>?>(nil)
-        let lateResult = Shared<Bool?>(nil)
-        let reactorBox = Shared<Reactor?>(nil)
-        try await runReactor { reactor in
-            reactorBox.value = reactor
-            reactor.spawn {
-                await withCheckedContinuation { parked.value = $0 }
-                lateResult.value = reactor.isOnReactorThread
-            }
-            try await reactor.sleep(for: .milliseconds(2))
-        }
-        let reactor = try #require(reactorBox.value)
-        #expect(reactor.execute {} == false)
-        // Resume the parked task now that the loop is gone: it must still finish.
-        parked.value?.resume()
-        for _ in 0..<500 where lateResult.value == nil { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(lateResult.value == false)
-        // The refused closure and the forwarded job.
-        #expect(reactor.stats.arrivedAfterStop == 2)
     }
 
     @Test("a task that never finishes does not hold shutdown past the grace period")
@@ -103,5 +134,23 @@ struct ShutdownTests {
             try await reactor.sleep(for: .milliseconds(1))
         }
         #expect(spins.value < 10_000_000)
+    }
+
+    @Test("a sleep still pending when the grace period ends resumes with CancellationError")
+    func sleepPastGracePeriod() async throws {
+        var configuration = Reactor.Configuration()
+        configuration.shutdownGracePeriod = .milliseconds(20)
+        let outcome = Shared("none")
+        try await runReactor(configuration: configuration) { reactor in
+            reactor.spawn {
+                do { try await reactor.sleep(for: .seconds(3_600)) } catch {}
+                do { try await reactor.sleep(for: .seconds(3_600)); outcome.value = "slept" } catch {
+                    outcome.value = "\(type(of: error))"
+                }
+            }
+            try await reactor.sleep(for: .milliseconds(1))
+        }
+        for _ in 0..<500 where outcome.value == "none" { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(outcome.value == "CancellationError")
     }
 }

@@ -1,4 +1,6 @@
-import Shoal
+@testable import Shoal
+import ShoalKernel
+import ShoalTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -66,7 +68,7 @@ struct TimerTests {
     func cancelSleepFromAnotherThread() async throws {
         let error = try await runReactor { reactor -> String in
             let sleeper = reactor.spawn { try await reactor.sleep(for: .seconds(3_600)) }
-            let canceller = try ThreadForTest {
+            let canceller = ThreadForTest {
                 usleep(5_000)
                 sleeper.cancel()
             }

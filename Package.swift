@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "Shoal", targets: ["Shoal"]),
         .library(name: "ShoalKernel", targets: ["ShoalKernel"]),
         .executable(name: "shoal-bench", targets: ["ShoalBench"]),
+        .executable(name: "shoal-snippets", targets: ["ShoalSnippets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,12 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
+        // The examples of code in the README and docs/, compiled and runnable.
+        .executableTarget(
+            name: "ShoalSnippets",
+            dependencies: ["Shoal", "ShoalKernel"],
+            path: "Examples/Snippets"
         ),
         .executableTarget(
             name: "ShoalBench",

@@ -55,7 +55,7 @@ extension Reactor: TaskExecutor, SerialExecutor {
     /// writes the wake-up eventfd only if the reactor sleeps.
     ///
     /// - Returns: `true` when `work` will run on the reactor thread (also when the
-    ///   reactor is shutting down: it runs before ``run(configuration:_:)`` returns);
+    ///   reactor is shutting down: it runs before the loop returns);
     ///   `false` when the reactor has stopped, and `work` is dropped.
     @discardableResult
     public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {

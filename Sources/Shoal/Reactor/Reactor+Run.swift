@@ -8,8 +8,13 @@ extension Reactor {
     /// This is the entry point for `async` code, including Swift 6 top-level code and
     /// `@main` types with `static func main() async`: the caller suspends (its thread,
     /// and the main actor if it was on it, stay free) while a new thread named
-    /// `shoal-reactor` runs the loop. Everything else is as in the synchronous
-    /// ``run(configuration:_:)``.
+    /// `shoal-reactor` runs the loop.
+    ///
+    /// `body` runs as the root task, with the reactor as its executor preference, so it
+    /// and the tasks it starts (`async let`, task groups, ``spawn(_:)``) run on the
+    /// reactor's thread. What happens to work still pending when `body` returns is
+    /// described at ``runOnCurrentThread(configuration:_:)``, which runs the same loop
+    /// on a thread you give it.
     ///
     /// ```swift
     /// let bytes = try await Reactor.run { reactor in
@@ -76,7 +81,7 @@ extension Reactor {
     /// - Throws: ``ReactorError/invalidConfiguration(_:)``, a ``SystemCallError`` when a
     ///   kernel resource cannot be set up (for example `io_setup` refused because
     ///   `fs.aio-max-nr` is exhausted), or what `body` threw.
-    public static func run<Result: Sendable>(
+    public static func runOnCurrentThread<Result: Sendable>(
         configuration: Configuration = Configuration(),
         _ body: @escaping @Sendable (Reactor) async throws -> Result
     ) throws -> Result {
@@ -92,7 +97,7 @@ extension Reactor {
         if shoal_is_main_thread() != 0 {
             reactor.logger.notice(
                 """
-                Reactor.run blocks the main thread until it returns: @MainActor code cannot run meanwhile; \
+                Reactor.runOnCurrentThread blocks the main thread until it returns: @MainActor code cannot run meanwhile; \
                 call `try await Reactor.run { }` from async code to run the reactor on a thread of its own
                 """)
         }
@@ -127,7 +132,7 @@ extension Reactor {
         return false
     }
 
-    /// Cancels timer and readiness waits; see ``run(configuration:_:)``.
+    /// Cancels timer and readiness waits; see ``runOnCurrentThread(configuration:_:)``.
     private func beginShutdown(now: UInt64) {
         phase.store(Phase.shuttingDown.rawValue, ordering: .releasing)
         shutdownDeadline = MonotonicTime.deadline(after: configuration.shutdownGracePeriod, from: now) ?? .max
@@ -185,7 +190,7 @@ final class Outcome<Value>: @unchecked Sendable {
     var value: Result<Value, any Error>?
 }
 
-/// The root task of a reactor started by the `async` ``Reactor/run(configuration:_:)``,
+/// The root task of a reactor started by ``Reactor/run(configuration:_:)``,
 /// so that cancelling the caller cancels it, even before it exists.
 final class RootTaskHandle: Sendable {
     private struct State {

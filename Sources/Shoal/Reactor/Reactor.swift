@@ -10,9 +10,9 @@ import Glibc
 /// A single-threaded reactor: one thread runs compute tasks, drives Linux AIO and
 /// epoll readiness, fires timers, and blocks only when there is nothing to do.
 ///
-/// Start one with ``run(configuration:_:)`` from async code (the
-/// reactor gets a thread of its own), or with the synchronous
-/// ``run(configuration:_:)`` on a thread you give it. Swift tasks run
+/// Start one with `try await` ``run(configuration:_:)`` from async code (the reactor
+/// gets a thread of its own), or with ``runOnCurrentThread(configuration:_:)`` on a
+/// thread you give it. Swift tasks run
 /// on it by executor preference (the root task and everything it starts with `async
 /// let`, task groups or ``spawn(_:)``), actors run on it through
 /// ``unownedSerialExecutor``, and code after every `await` comes back to the reactor
@@ -137,7 +137,7 @@ public final class Reactor: @unchecked Sendable {
     }
 
     /// A snapshot of the counters. Read it on the reactor thread (or after
-    /// ``run(configuration:_:)`` returned).
+    /// the reactor stopped).
     public var stats: ReactorStats {
         var snapshot = counters
         snapshot.ioGeteventsCalls = reaper.counters.systemCalls

@@ -6,7 +6,7 @@ extension Reactor {
     /// for the clock (`.seconds(Int64.max)`) sleeps until cancelled.
     ///
     /// - Throws: `CancellationError` promptly when the task is cancelled, or when the
-    ///   root task returns while it sleeps (see ``run(configuration:_:)``);
+    ///   root task returns while it sleeps (see ``runOnCurrentThread(configuration:_:)``);
     ///   ``ReactorError/stopped(_:)`` after the reactor stopped.
     public nonisolated(nonsending) func sleep(for duration: Duration) async throws {
         try await sleep(until: .now.advanced(by: duration))

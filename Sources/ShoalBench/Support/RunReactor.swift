@@ -5,14 +5,15 @@ import Glibc
 #endif
 
 /// Runs `body` on a reactor on a thread of its own, and waits for it. A plain thread
-/// (not `try await Reactor.run`, which would start Swift's thread pool and its epoll
-/// loop), so `strace -f` sees the reactor's system calls and nothing else.
+/// running `Reactor.runOnCurrentThread` (not `try await Reactor.run`, which would start
+/// Swift's thread pool and its epoll loop), so `strace -f` sees the reactor's system
+/// calls and nothing else.
 func runReactor<T: Sendable>(
     configuration: Reactor.Configuration = Reactor.Configuration(),
     _ body: @escaping @Sendable (Reactor) async throws -> T
 ) throws -> T {
     let outcome = Mutex<Result<T, any Error>?>(nil)
-    let run = Run { outcome.withLock { $0 = Result { try Reactor.run(configuration: configuration, body) } } }
+    let run = Run { outcome.withLock { $0 = Result { try Reactor.runOnCurrentThread(configuration: configuration, body) } } }
     var thread = pthread_t()
     let started = pthread_create(&thread, nil, { argument in
         Unmanaged<Run>.fromOpaque(argument!).takeRetainedValue().work()

@@ -196,7 +196,7 @@ struct ReactorExecutorTests {
             #expect(
                 throws: ReactorError.invalidConfiguration("maximumIOInFlight must be between 1 and 65536, got \(bad)")
             ) {
-                try Reactor.run(configuration: configuration) { _ in }
+                try Reactor.runOnCurrentThread(configuration: configuration) { _ in }
             }
         }
     }

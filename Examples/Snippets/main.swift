@@ -1,0 +1,19 @@
+// The examples of code in README.md and docs/, compiled with the package
+// (`swift run shoal-snippets` runs the first). A test checks that every Swift block in
+// the documentation appears here word for word.
+import Shoal
+
+let hostname = try await Reactor.run { reactor in
+    // This closure, and every task it starts, runs on the reactor's own thread.
+    let file = try FileDescriptor.open("/etc/hostname", .readOnly)
+    defer { try? file.close() }
+    let buffer = try await reactor.read(from: file, at: 0, into: IOBuffer(capacity: 4096))
+    async let pause: Void = reactor.sleep(for: .milliseconds(10))
+    try await pause
+    return String(decoding: buffer.bytes, as: UTF8.self)
+}
+print(hostname, terminator: "")
+
+try await errorsExample()
+try await actorExample()
+try reaperAlone()

@@ -21,6 +21,7 @@ extension Reactor {
     ///   request at `io_submit` or completes it with an error;
     ///   ``ReactorError/stopped(_:)`` after the reactor stopped. Poll requests during
     ///   shutdown throw `CancellationError`: they are waits, like readiness waits.
+    @inline(__always)
     nonisolated(nonsending) func perform(_ request: AIORequest, holding memory: IOMemory? = nil) async throws -> Int64 {
         if currentPhase == .stopped {
             memory?.deallocate()

@@ -11,8 +11,8 @@ extension Reactor {
     ///   file, which is always ready: read files with ``read(from:at:into:count:)``);
     ///   ``ReactorError/stopped(_:)`` after the reactor stopped.
     public func register(_ descriptor: FileDescriptor) throws -> IORegistration {
-        precondition(isOnReactorThread, "Reactor.register must be called on the reactor thread")
         if currentPhase == .stopped { throw ReactorError.stopped("descriptor \(descriptor.rawValue) not registered") }
+        precondition(isOnReactorThread, "Reactor.register must be called on the reactor thread")
         let registration = readiness.add(descriptor)
         do {
             try epoll.add(descriptor, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: registration.token)
@@ -25,8 +25,10 @@ extension Reactor {
 
     /// Removes a registration. Tasks waiting on it resume with
     /// ``ReactorError/deregistered(descriptor:)``. Call on the reactor thread, before
-    /// closing the descriptor; a registration already removed is ignored.
+    /// closing the descriptor; a registration already removed is ignored, and so is
+    /// every call after the reactor stopped.
     public func deregister(_ registration: IORegistration) {
+        if currentPhase == .stopped { return }
         precondition(isOnReactorThread, "Reactor.deregister must be called on the reactor thread")
         guard let index = readiness.index(of: registration.token) else { return }
         // The descriptor may already be closed, which removed it from epoll: not an error.

@@ -32,7 +32,9 @@ extension Reactor {
             let reaped = reapCompletions()
             let fired = fireTimers()
             let tickEnd = Self.now()
-            stalls.check(from: tickStart, to: tickEnd, counters: &counters, logger: logger)
+            if tickEnd &- tickStart > stallThreshold && tickEnd > tickStart {
+                stalls.report(tickEnd - tickStart, at: tickEnd, threshold: stallThreshold, counters: &counters, logger: logger)
+            }
             if rootFinished && shutdownIsComplete(now: tickEnd) { return }
             if runQueue.isEmpty && reaped == 0 && fired == 0 {
                 tickStart = block(now: tickEnd)

@@ -10,23 +10,19 @@ import ShoalKernel
 /// ``ReactorStats/stalls`` and logged as a warning, at most once a second (the next
 /// warning says how many were not logged).
 struct StallDetector {
-    /// The threshold in nanoseconds; `nil` when detection is off.
-    let threshold: UInt64?
     private var lastWarning: UInt64 = 0
     private var unlogged = 0
 
-    init(threshold: Duration?) {
-        self.threshold = threshold.map { UInt64(max($0.nanosecondsClamped, 0)) }
+    /// The threshold in nanoseconds: `.max` when detection is off. The loop compares a
+    /// tick's busy time with it and calls ``report(_:at:threshold:counters:logger:)``
+    /// only past it, so a tick pays one comparison.
+    static func threshold(_ duration: Duration?) -> UInt64 {
+        duration.map { UInt64(max($0.nanosecondsClamped, 0)) } ?? .max
     }
 
-    /// Checks a tick that was busy from `start` to `end`.
-    @inline(__always)
-    mutating func check(from start: UInt64, to end: UInt64, counters: inout ReactorStats, logger: Logger) {
-        guard let threshold, end &- start > threshold, end > start else { return }
-        report(end - start, at: end, threshold: threshold, counters: &counters, logger: logger)
-    }
-
-    private mutating func report(
+    /// Counts a stall of `duration` nanoseconds ending at `now`, and logs it unless one
+    /// was logged less than a second ago.
+    mutating func report(
         _ duration: UInt64, at now: UInt64, threshold: UInt64, counters: inout ReactorStats, logger: Logger
     ) {
         counters.stalls &+= 1

@@ -49,9 +49,14 @@ extension Reactor {
     }
 
     /// Runs `body` on the reactor thread at `deadline` (or at once if it has passed),
-    /// unless cancelled first. Call on the reactor thread.
+    /// unless cancelled first. Call on the reactor thread. After the reactor stopped,
+    /// `body` never runs (it is dropped and counted in ``ReactorStats/arrivedAfterStop``).
     @discardableResult
     public func schedule(at deadline: Instant, _ body: @escaping () -> Void) -> ScheduledTimer {
+        if currentPhase == .stopped {
+            lateWork.add(1, ordering: .relaxed)
+            return ScheduledTimer(id: 0)
+        }
         precondition(isOnReactorThread, "Reactor.schedule must be called on the reactor thread")
         return ScheduledTimer(id: timers.schedule(at: deadline.nanoseconds, .call(body)))
     }
@@ -60,6 +65,7 @@ extension Reactor {
     /// already ran or was cancelled. Call on the reactor thread.
     @discardableResult
     public func cancel(_ timer: ScheduledTimer) -> Bool {
+        if currentPhase == .stopped { return false }
         precondition(isOnReactorThread, "Reactor.cancel must be called on the reactor thread")
         return timers.cancel(timer.id) != nil
     }

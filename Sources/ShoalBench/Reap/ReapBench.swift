@@ -45,11 +45,17 @@ enum ReapCase: CaseIterable, Hashable {
 /// and then times back-to-back reaps of `batch` completions each until the ring is
 /// empty. An "empty" measurement times reaps of an empty ring. Every reap asks for
 /// `minimum: 0` with a zero timeout, the call a reactor makes on each turn.
+///
+/// Shoal's reaper and its peers reap different contexts: a ring has one consumer (the
+/// reaper notices a `head` moved by anyone else and stops reading the ring).
 struct ReapBench: ~Copyable {
     /// Requests guaranteed in flight at once: one fill.
     static let capacity = 4_096
 
     private var reaper: CompletionReaper
+    /// The context libaio and the raw system call reap. Its reaper only counts what is
+    /// ready (``CompletionReaper/readyCount`` reads the ring and changes nothing).
+    private let peer: CompletionReaper
     private let readable: EventFD
     private let requests: UnsafeMutableBufferPointer<AIORequest>
     private let pointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<AIORequest>?>
@@ -62,6 +68,7 @@ struct ReapBench: ~Copyable {
         if let reason = reaper.unusableReason {
             throw BenchError("the AIO ring cannot be read in user space: \(reason)")
         }
+        let peer = CompletionReaper(context: try AIOContext(maximumEvents: Self.capacity))
         let readable = try EventFD(initialValue: 1)
         let requests = UnsafeMutableBufferPointer<AIORequest>.allocate(capacity: Self.capacity)
         let pointers = UnsafeMutableBufferPointer<UnsafeMutablePointer<AIORequest>?>.allocate(capacity: Self.capacity)
@@ -70,6 +77,7 @@ struct ReapBench: ~Copyable {
             pointers[index] = requests.baseAddress! + index
         }
         self.reaper = reaper
+        self.peer = peer
         self.readable = readable
         self.requests = requests
         self.pointers = pointers
@@ -97,14 +105,18 @@ struct ReapBench: ~Copyable {
         let perFill = Self.capacity / batch * batch
         var elapsed: UInt64 = 0
         for _ in 0..<fills {
-            try fill(perFill)
+            if method == .userspace { try Self.fill(perFill, reaper, pointers) } else { try Self.fill(perFill, peer, pointers) }
             elapsed += try timedReaps(method, batch: batch, reaps: perFill / batch, expecting: batch)
         }
         return Double(elapsed) / Double(fills * perFill / batch)
     }
 
-    /// Submits `count` poll requests and waits until all of them sit in the ring.
-    private mutating func fill(_ count: Int) throws {
+    /// Submits `count` poll requests to `reaper`'s context and waits until all of them
+    /// sit in its ring.
+    private static func fill(
+        _ count: Int, _ reaper: borrowing CompletionReaper,
+        _ pointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<AIORequest>?>
+    ) throws {
         var submitted = 0
         while submitted < count {
             let taken = try reaper.context.submit(UnsafeMutableBufferPointer(rebasing: pointers[submitted..<count]))
@@ -121,7 +133,7 @@ struct ReapBench: ~Copyable {
     /// Times `reaps` back-to-back reaps of up to `batch` completions; each must return `expecting`.
     private mutating func timedReaps(_ method: Reaper, batch: Int, reaps: Int, expecting: Int) throws -> UInt64 {
         let buffer = UnsafeMutableBufferPointer(rebasing: events[..<batch])
-        let context = reaper.context.id
+        let context = peer.context.id
         var zero = timespec()
         var mismatches = 0
         let start: UInt64

@@ -8,7 +8,7 @@ import Glibc
 /// that a signal interrupts resumes with what is left, never with its full timeout again.
 package enum MonotonicTime {
     /// Nanoseconds since the clock's origin (a vDSO call, no system call).
-    @inline(__always)
+    @inlinable
     package static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)

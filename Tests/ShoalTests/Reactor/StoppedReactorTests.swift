@@ -61,6 +61,27 @@ struct StoppedReactorTests {
         #expect(messages.allSatisfy { $0.hasPrefix("the reactor has stopped") }, "\(messages)")
     }
 
+    @Test("a late job that prefers the stopped reactor may call its synchronous API without trapping")
+    func synchronousCallsAfterStop() async throws {
+        let reactor = try await stoppedReactor()
+        let ends = TestPipe()
+        defer { ends.close() }
+        let (isolated, fired, cancelled, registerError) = await Task(executorPreference: reactor) {
+            () -> (Bool, Bool, Bool, String) in
+            // This job runs on the serial queue of the stopped reactor.
+            let fired = Shared(false)
+            let timer = reactor.schedule(after: .zero) { fired.value = true }
+            let cancelled = reactor.cancel(timer)
+            var registerError = "none"
+            do { _ = try reactor.register(ends.read) } catch { registerError = "\(error)" }
+            return (reactor.isIsolatingCurrentContext() == true, fired.value, cancelled, registerError)
+        }.value
+        #expect(isolated)
+        #expect(!fired)
+        #expect(!cancelled)
+        #expect(registerError.hasPrefix("the reactor has stopped"))
+    }
+
     @Test("an actor pinned to a stopped reactor keeps mutual exclusion")
     func pinnedActorAfterStop() async throws {
         let reactor = try await stoppedReactor()

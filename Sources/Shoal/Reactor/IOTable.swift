@@ -28,7 +28,7 @@ struct IOTable {
         let request: UnsafeMutablePointer<AIORequest>
         var generation: UInt32 = 0
         var state = State.free
-        var continuation: UnsafeContinuation<Int64, any Error>?
+        var waiter: IOWaiter?
         var memory: IOMemory?
     }
 
@@ -68,39 +68,53 @@ struct IOTable {
         return index
     }
 
-    /// The request completed: frees the slot and returns the waiting task's continuation.
-    /// The memory goes back to that task; with no task waiting (abandoned), it is freed.
-    mutating func finish(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
-        let continuation = slots[index].continuation
-        if continuation == nil { slots[index].memory?.deallocate() }
-        return release(index)
+    /// The request completed with `result` (bytes, a poll mask, or a negative errno):
+    /// frees the slot and returns its waiter with the outcome. On success the memory goes
+    /// back to the waiter; on failure, or with no waiter left (abandoned), it is freed.
+    mutating func complete(_ index: Int, result: Int64) -> (waiter: IOWaiter, outcome: Result<Int64, any Error>)? {
+        let waiter = slots[index].waiter
+        let outcome: Result<Int64, any Error>
+        if result < 0 {
+            slots[index].memory?.deallocate()
+            let request = slots[index].request.pointee
+            outcome = .failure(
+                SystemCallError(
+                    call: request.operationName, errno: Errno(rawValue: Int32(clamping: -result)),
+                    detail: "AIO \(request.summary)"))
+        } else {
+            if waiter == nil { slots[index].memory?.deallocate() }
+            outcome = .success(result)
+        }
+        release(index)
+        return waiter.map { ($0, outcome) }
     }
 
     /// The request never reached the kernel (withdrawn or rejected): frees the slot and
-    /// its memory, and returns the continuation for the caller to resume with an error.
-    mutating func discard(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
+    /// its memory, and returns the waiter for the caller to resume with an error.
+    mutating func discard(_ index: Int) -> IOWaiter? {
         slots[index].memory?.deallocate()
         return release(index)
     }
 
-    /// The task stops waiting for a request still in the kernel: the slot keeps the
-    /// memory until the completion arrives. Returns the continuation to resume.
-    mutating func abandon(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
-        let continuation = slots[index].continuation
-        slots[index].continuation = nil
+    /// The waiter stops waiting for a request still in the kernel: the slot keeps the
+    /// memory until the completion arrives. Returns the waiter to resume.
+    mutating func abandon(_ index: Int) -> IOWaiter? {
+        let waiter = slots[index].waiter
+        slots[index].waiter = nil
         slots[index].state = .abandoned
         abandonedTotal += 1
-        return continuation
+        return waiter
     }
 
-    private mutating func release(_ index: Int) -> UnsafeContinuation<Int64, any Error>? {
-        let continuation = slots[index].continuation
-        slots[index].continuation = nil
+    @discardableResult
+    private mutating func release(_ index: Int) -> IOWaiter? {
+        let waiter = slots[index].waiter
+        slots[index].waiter = nil
         slots[index].memory = nil
         slots[index].state = .free
         freeList.append(index)
         busy -= 1
-        return continuation
+        return waiter
     }
 
     /// Tokens of every queued or in-flight request.
@@ -119,5 +133,23 @@ struct IOTable {
     func deallocateAll() {
         precondition(busy == 0, "AIO requests are still in flight")
         for slot in slots { slot.request.deallocate() }
+    }
+}
+
+/// Who waits for an AIO request: a suspended task, or a closure run on the reactor
+/// thread (streams keep several requests in flight without a task for each).
+enum IOWaiter {
+    case task(UnsafeContinuation<Int64, any Error>)
+    case callback((Result<Int64, any Error>) -> Void)
+
+    func resume(with outcome: Result<Int64, any Error>) {
+        switch self {
+        case .task(let continuation): continuation.resume(with: outcome)
+        case .callback(let body): body(outcome)
+        }
+    }
+
+    func resume(throwing error: any Error) {
+        resume(with: .failure(error))
     }
 }

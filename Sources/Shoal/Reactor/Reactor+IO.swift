@@ -35,22 +35,35 @@ extension Reactor {
             throw CancellationError()
         }
         let token = io.allocate(request, memory: memory)
-        let result = try await withTaskCancellationHandler {
+        return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
-                let index = io.index(of: token)!
-                io[index].continuation = continuation
-                submissionQueue.append(io[index].request)
+                enqueue(token, .task(continuation))
             }
         } onCancel: {
             self.execute { self.cancelRequest(token) }
         }
-        if result < 0 {
-            memory?.deallocate()
-            throw SystemCallError(
-                call: request.operationName, errno: Errno(rawValue: Int32(clamping: -result)),
-                detail: "AIO \(request.summary)")
-        }
-        return result
+    }
+
+    /// Queues an AIO request without suspending: `completion` runs on the reactor thread
+    /// with the kernel's non-negative result or the error (reactor thread only).
+    ///
+    /// `memory` belongs to the reactor from the call on; it comes back with a success,
+    /// and is freed on failure or after ``cancelRequest(_:)``. Returns the token that
+    /// ``cancelRequest(_:)`` takes.
+    @discardableResult
+    func submit(
+        _ request: AIORequest, holding memory: IOMemory?,
+        completion: @escaping (Result<Int64, any Error>) -> Void
+    ) -> IOTable.Token {
+        let token = io.allocate(request, memory: memory)
+        enqueue(token, .callback(completion))
+        return token
+    }
+
+    private func enqueue(_ token: IOTable.Token, _ waiter: IOWaiter) {
+        let index = io.index(of: token)!
+        io[index].waiter = waiter
+        submissionQueue.append(io[index].request)
     }
 
     /// Cancels the request `token` if it is still pending (reactor thread).

@@ -120,13 +120,16 @@ extension Reactor {
     /// first call, then says whether it is complete.
     func shutdownIsComplete(now: UInt64) -> Bool {
         if currentPhase == .running { beginShutdown(now: now) }
-        let idle = runQueue.isEmpty && io.busy == 0 && timers.count == 0
+        let idle = runQueue.isEmpty && io.busy == 0 && timers.count == 0 && blocking.inFlight == 0
             && mailbox.pending.load(ordering: .relaxed) == 0
         if idle { return true }
         if now >= shutdownDeadline {
             logger.warning(
                 "shutdown grace period over with work left",
-                metadata: ["queued": "\(runQueue.count)", "ioInFlight": "\(io.busy)", "timers": "\(timers.count)"])
+                metadata: [
+                    "queued": "\(runQueue.count)", "ioInFlight": "\(io.busy)", "timers": "\(timers.count)",
+                    "blockingCalls": "\(blocking.inFlight)",
+                ])
             return true
         }
         return false
@@ -167,6 +170,7 @@ extension Reactor {
         var leftovers = Array(runQueue)
         runQueue.removeAll()
         leftovers += mailbox.close { phase.store(Phase.stopped.rawValue, ordering: .releasing) }
+        finishBlockingCalls()
         var closures = 0
         for work in leftovers {
             if case .closure(let body) = work {

@@ -94,7 +94,7 @@ extension Reactor {
             case let token:
                 userRequestsInKernel -= 1
                 guard let index = io.index(of: token) else { continue }
-                io.finish(index)?.resume(returning: completion.result)
+                if let (waiter, outcome) = io.complete(index, result: completion.result) { waiter.resume(with: outcome) }
             }
         }
     }

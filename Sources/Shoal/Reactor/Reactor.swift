@@ -64,6 +64,9 @@ public final class Reactor: @unchecked Sendable {
     @exclusivity(unchecked) var epollPoll: InternalPoll
     @exclusivity(unchecked) var wakeupPoll: InternalPoll
 
+    /// The blocking-call thread and its queue (see ``performBlocking(_:)``).
+    @exclusivity(unchecked) var blocking = BlockingCalls()
+
     // MARK: Timers
 
     @exclusivity(unchecked) var timers = TimerQueue()

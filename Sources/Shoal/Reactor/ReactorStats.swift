@@ -40,6 +40,9 @@ public struct ReactorStats: Equatable, Sendable {
     /// arrived after the loop stopped, or were left queued when it stopped. The first is
     /// logged as a warning.
     public var arrivedAfterStop = 0
+    /// Calls made on the blocking-call thread (``Reactor/performBlocking(_:)``): file
+    /// opens, metadata calls, buffered file I/O.
+    public var blockingCalls = 0
     /// Ticks that held the reactor thread longer than
     /// ``Reactor/Configuration/stallThreshold`` (see the reactor's warnings).
     public var stalls = 0
@@ -67,5 +70,6 @@ public struct ReactorStats: Equatable, Sendable {
         \.ticks, \.jobsRun, \.closuresRun, \.enqueues, \.remoteEnqueues, \.sleeps, \.quotaYields,
         \.timersFired, \.completions, \.userSpaceCompletions, \.ioSubmitCalls, \.ioGeteventsCalls,
         \.ioCancelCalls, \.epollWaitCalls, \.eventfdReads, \.eventfdWrites, \.arrivedAfterStop, \.stalls,
+        \.blockingCalls,
     ] }
 }

@@ -48,8 +48,8 @@ public struct SystemCallError: Error, Hashable, CustomStringConvertible, Sendabl
 
 extension Errno {
     /// The calling thread's current `errno`.
-    @inline(__always)
-    static var current: Errno { Errno(rawValue: Glibc.errno) }
+    @inlinable
+    package static var current: Errno { Errno(rawValue: Glibc.errno) }
 }
 
 /// Runs a system call, retrying `EINTR`; throws ``SystemCallError`` on any other failure.

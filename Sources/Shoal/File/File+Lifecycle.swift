@@ -1,0 +1,125 @@
+import CShoal
+import ShoalKernel
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension File {
+    /// Closes the file, after waiting for its requests in flight (the kernel may still
+    /// read or write their buffers). Later calls throw; closing again does nothing.
+    ///
+    /// The `close(2)` runs on the blocking-call thread (it can block on network file
+    /// systems, where it reports late write errors).
+    ///
+    /// - Throws: ``SystemCallError`` (`close`, for example `EIO` from a network file
+    ///   system); ``ReactorError/stopped(_:)``.
+    public nonisolated(nonsending) func close() async throws {
+        let first = usage.withLock { usage -> Bool in
+            if usage.closed { return false }
+            usage.closed = true
+            return true
+        }
+        guard first else { return }
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            let idle = usage.withLock { usage -> Bool in
+                if usage.inFlight == 0 { return true }
+                usage.closer = continuation
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+        let fd = descriptor
+        let path = path
+        let close = { @Sendable () throws -> Void in
+            // EINTR from close(2) on Linux still frees the descriptor: never retry.
+            if Glibc.close(fd.rawValue) != 0 && Errno.current != .interrupted {
+                throw SystemCallError(call: "close", errno: .current, path: path)
+            }
+        }
+        if reactor.currentPhase == .stopped { try close() } else { try await reactor.performBlocking { try close() } }
+    }
+
+    /// Whether ``close()`` has been called.
+    public var isClosed: Bool { usage.withLock { $0.closed } }
+
+    /// The file's status (`fstat`): size, type, permissions, times.
+    public func status() throws -> Stat {
+        try checkOpen("fstat")
+        do {
+            return try descriptor.stat()
+        } catch {
+            throw SystemCallError(call: "fstat", errno: error, path: path)
+        }
+    }
+
+    /// The file's size in bytes (`fstat`).
+    public func size() throws -> Int64 {
+        try status().size
+    }
+
+    /// Sets the file's size (`ftruncate`, on the blocking-call thread: freeing blocks
+    /// can take a while).
+    public nonisolated(nonsending) func truncate(to size: Int64) async throws {
+        try checkOpen("ftruncate")
+        let fd = descriptor
+        let path = path
+        try await tracked {
+            try await reactor.performBlocking {
+                while ftruncate(fd.rawValue, off_t(size)) != 0 {
+                    if Errno.current != .interrupted {
+                        throw SystemCallError(call: "ftruncate", errno: .current, path: path, detail: "to \(size) bytes")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reserves disk space for `length` bytes at `offset` (`fallocate` mode 0, on the
+    /// blocking-call thread): writes there cannot fail for lack of space later. Grows
+    /// the file if the range ends past it.
+    public nonisolated(nonsending) func allocate(offset: Int64, length: Int64) async throws {
+        try checkOpen("fallocate")
+        let fd = descriptor
+        let path = path
+        try await tracked {
+            try await reactor.performBlocking {
+                while shoal_fallocate(fd.rawValue, 0, offset, length) != 0 {
+                    if Errno.current != .interrupted {
+                        throw SystemCallError(
+                            call: "fallocate", errno: .current, path: path, detail: "\(length) bytes at offset \(offset)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Throws if the file was closed.
+    func checkOpen(_ call: String) throws {
+        if usage.withLock({ $0.closed }) {
+            throw SystemCallError(call: call, errno: .badFileDescriptor, path: path, detail: "the file was closed")
+        }
+    }
+
+    /// Runs `body` counted as a request in flight, so ``close()`` waits for it.
+    nonisolated(nonsending) func tracked<T>(_ body: nonisolated(nonsending) () async throws -> T) async throws -> T {
+        let open = usage.withLock { usage -> Bool in
+            if usage.closed { return false }
+            usage.inFlight += 1
+            return true
+        }
+        guard open else {
+            throw SystemCallError(call: "I/O", errno: .badFileDescriptor, path: path, detail: "the file was closed")
+        }
+        defer {
+            let closer = usage.withLock { usage -> UnsafeContinuation<Void, Never>? in
+                usage.inFlight -= 1
+                guard usage.inFlight == 0, let closer = usage.closer else { return nil }
+                usage.closer = nil
+                return closer
+            }
+            closer?.resume()
+        }
+        return try await body()
+    }
+}

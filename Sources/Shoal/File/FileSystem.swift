@@ -1,0 +1,71 @@
+import CShoal
+import ShoalKernel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Calls on paths (status, rename, remove, make a directory, sync a directory), made
+/// on the reactor's blocking-call thread: they can block in the kernel and have no
+/// asynchronous form. Get one from ``Reactor/fileSystem``.
+public struct FileSystem: Sendable {
+    /// The reactor whose blocking-call thread makes the calls.
+    public let reactor: Reactor
+
+    /// The status of `path` (`stat`, or `lstat` when `followingSymlinks` is `false`).
+    public func status(of path: FilePath, followingSymlinks: Bool = true) async throws -> Stat {
+        try await reactor.performBlocking {
+            do {
+                return try Stat(path, followTargetSymlink: followingSymlinks)
+            } catch {
+                throw SystemCallError(
+                    call: followingSymlinks ? "stat" : "lstat", errno: (error as? Errno) ?? .ioError, path: path)
+            }
+        }
+    }
+
+    /// Renames `source` to `destination` (`rename`), replacing it if it exists.
+    public func rename(_ source: FilePath, to destination: FilePath) async throws {
+        try await reactor.performBlocking {
+            let result = source.withPlatformString { from in destination.withPlatformString { Glibc.rename(from, $0) } }
+            if result != 0 {
+                throw SystemCallError(call: "rename", errno: .current, path: source, detail: "to \(destination)")
+            }
+        }
+    }
+
+    /// Removes the file `path` (`unlink`).
+    public func remove(_ path: FilePath) async throws {
+        try await reactor.performBlocking {
+            if path.withPlatformString({ Glibc.unlink($0) }) != 0 {
+                throw SystemCallError(call: "unlink", errno: .current, path: path)
+            }
+        }
+    }
+
+    /// Makes the directory `path` (`mkdir`).
+    public func makeDirectory(
+        _ path: FilePath, permissions: FilePermissions = [.ownerReadWriteExecute, .groupReadExecute, .otherReadExecute]
+    ) async throws {
+        try await reactor.performBlocking {
+            if path.withPlatformString({ Glibc.mkdir($0, permissions.rawValue) }) != 0 {
+                throw SystemCallError(call: "mkdir", errno: .current, path: path)
+            }
+        }
+    }
+
+    /// Flushes the directory `path` to stable storage (`open` and `fsync` of the
+    /// directory): what makes a rename or a new file's name durable.
+    public func sync(directory path: FilePath) async throws {
+        try await reactor.performBlocking {
+            let fd = path.withPlatformString { Glibc.open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+            if fd < 0 { throw SystemCallError(call: "open", errno: .current, path: path) }
+            defer { _ = Glibc.close(fd) }
+            if Glibc.fsync(fd) != 0 { throw SystemCallError(call: "fsync", errno: .current, path: path) }
+        }
+    }
+}
+
+extension Reactor {
+    /// Calls on paths, made on the reactor's blocking-call thread.
+    public var fileSystem: FileSystem { FileSystem(reactor: self) }
+}

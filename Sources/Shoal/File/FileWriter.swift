@@ -1,0 +1,175 @@
+import DequeModule
+
+/// Writes a file from an offset onwards, in chunks, with several writes in flight
+/// behind the caller (write-behind), in bounded memory.
+///
+/// ```swift
+/// let writer = FileWriter(file)
+/// try await writer.write(bytes)            // copied into a chunk
+/// try await writer.write(buffer)           // handed over whole when it is aligned
+/// let length = try await writer.finish()   // the tail, the true length, fsync
+/// ```
+///
+/// Bytes are gathered into chunks of `chunkSize`; a full chunk goes to the kernel at
+/// once, and a call waits only when `writeBehind` chunks are already in flight. On a
+/// direct file the last chunk is padded with zeros to the alignment and the file is
+/// then truncated to the bytes written. The first failed write is reported by the
+/// next call and by ``finish(sync:)``. A writer lives on its reactor's thread: call it
+/// from tasks on the reactor.
+public final class FileWriter: @unchecked Sendable {
+    /// The file written.
+    public let file: File
+    /// Bytes per write (a multiple of the file's offset alignment).
+    public let chunkSize: Int
+    /// Writes kept in flight at most.
+    public let writeBehind: Int
+    /// Bytes accepted so far (written, in flight, or gathered in the current chunk).
+    public private(set) var bytesWritten: Int64 = 0
+
+    private let start: Int64
+    /// The file offset of the next chunk to send (aligned).
+    private var nextOffset: Int64
+    /// Bytes gathered for the next chunk.
+    private var staging: IOBuffer?
+    private var inFlight = 0
+    private var waiter: UnsafeContinuation<Void, Never>?
+    private var failure: (any Error)?
+    private var finished = false
+    private let pool: IOBufferPool
+
+    /// A writer of `file` from offset `start` (which must be aligned on a direct file).
+    ///
+    /// - Parameters:
+    ///   - chunkSize: bytes per write, rounded up to the file's alignment; default 128 KiB.
+    ///   - writeBehind: writes in flight at once, at least 1; default 4.
+    public init(_ file: File, at start: Int64 = 0, chunkSize: Int = 128 << 10, writeBehind: Int = 4) {
+        self.file = file
+        self.chunkSize = file.alignUp(max(chunkSize, 1))
+        self.writeBehind = max(writeBehind, 1)
+        self.start = start
+        self.nextOffset = start
+        self.pool = IOBufferPool(
+            capacity: self.chunkSize, alignment: max(file.alignment.memory, IOBuffer.defaultAlignment),
+            limit: self.writeBehind + 1)
+    }
+
+    /// Appends a copy of `bytes`.
+    ///
+    /// - Throws: the first failed write's error; ``ReactorError/invalidArgument(_:)``
+    ///   after ``finish(sync:)``; `CancellationError` while it waits for room.
+    public func write(_ bytes: some Collection<UInt8>) async throws {
+        try checkWritable()
+        var remaining = bytes[...]
+        while !remaining.isEmpty {
+            var chunk: IOBuffer
+            if let kept = staging.take() { chunk = kept } else { chunk = pool.take() }
+            let room = chunkSize - chunk.count
+            let part = remaining.prefix(room)
+            chunk.append(contentsOf: part)
+            remaining = remaining.dropFirst(part.count)
+            bytesWritten += Int64(part.count)
+            if chunk.count == chunkSize {
+                try await send(chunk)
+            } else {
+                staging = .some(chunk)
+            }
+        }
+    }
+
+    /// Appends the ``IOBuffer/count`` valid bytes of `buffer`. The buffer is sent as it
+    /// is when nothing is gathered and its count is a multiple of the file's alignment
+    /// (no copy: a reader's chunks pass straight through); otherwise its bytes are
+    /// copied into chunks and it is recycled.
+    public func write(_ buffer: consuming IOBuffer) async throws {
+        try checkWritable()
+        let count = buffer.count
+        if count == 0 { return }
+        let aligned = buffer.alignment % max(file.alignment.memory, 1) == 0 && count % file.alignment.offset == 0
+        if staging == nil && aligned {
+            bytesWritten += Int64(count)
+            try await send(buffer)
+            return
+        }
+        let bytes = buffer.withUnsafeBytes { Array($0) }
+        pool.give(buffer)
+        try await write(bytes)
+    }
+
+    /// Sends what is gathered (padded to the alignment on a direct file), waits for
+    /// every write, sets the file's length to the bytes written if the last chunk was
+    /// padded, and (if `sync`) flushes the file to stable storage. Returns the file
+    /// offset just past the bytes written. Later writes throw.
+    ///
+    /// - Throws: the first failed write's error, or that of the truncate or fsync.
+    @discardableResult
+    public func finish(sync: Bool = true) async throws -> Int64 {
+        try checkWritable()
+        finished = true
+        let end = start + bytesWritten
+        var padded = false
+        if var chunk = staging.take() {
+            let valid = chunk.count
+            let length = file.alignUp(valid)
+            if length != valid {
+                padded = true
+                _ = chunk.withUnsafeMutableBytes { bytes in
+                    bytes.baseAddress!.advanced(by: valid).initializeMemory(as: UInt8.self, repeating: 0, count: length - valid)
+                }
+                chunk.count = length
+            }
+            try await send(chunk)
+        }
+        while inFlight > 0 { await waitForCompletion() }
+        if let failure { throw failure }
+        if padded { try await file.truncate(to: end) }
+        if sync { try await file.sync() }
+        return end
+    }
+
+    /// Sends `chunk` at the next offset, after waiting for room.
+    private func send(_ chunk: consuming IOBuffer) async throws {
+        while inFlight >= writeBehind {
+            try Task.checkCancellation()
+            await waitForCompletion()
+        }
+        if let failure {
+            pool.give(chunk)
+            throw failure
+        }
+        let count = chunk.count
+        let offset = nextOffset
+        nextOffset += Int64(count)
+        inFlight += 1
+        let memory = chunk.takeMemory()
+        file.startTransfer(.write, memory: memory, count: count, offset: offset) { [self] outcome in
+            inFlight -= 1
+            switch outcome {
+            case .success(let written) where written == count:
+                pool.give(IOBuffer(adopting: memory, count: 0))
+            case .success(let written):
+                // A short write: the rest did not fit (the disk is full, say).
+                pool.give(IOBuffer(adopting: memory, count: 0))
+                if failure == nil {
+                    failure = SystemCallError(
+                        call: "write", errno: .noSpace, path: file.path,
+                        detail: "the kernel wrote \(written) of \(count) bytes at offset \(offset)")
+                }
+            case .failure(let error):
+                if failure == nil { failure = error }
+            }
+            let waiting = waiter
+            waiter = nil
+            waiting?.resume()
+        }
+    }
+
+    private func waitForCompletion() async {
+        await withUnsafeContinuation { waiter = $0 }
+    }
+
+    private func checkWritable() throws {
+        precondition(file.reactor.isOnReactorThread, "FileWriter must be used on its reactor's thread")
+        if let failure { throw failure }
+        if finished { throw ReactorError.invalidArgument("FileWriter of \(file.path) was finished") }
+    }
+}

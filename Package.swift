@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "ShoalKernel", targets: ["ShoalKernel"]),
         .executable(name: "shoal-bench", targets: ["ShoalBench"]),
         .executable(name: "shoal-snippets", targets: ["ShoalSnippets"]),
+        .executable(name: "shoal-copy", targets: ["ShoalCopy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,6 +50,12 @@ let package = Package(
             name: "ShoalSnippets",
             dependencies: ["Shoal", "ShoalKernel"],
             path: "Examples/Snippets"
+        ),
+        // shoal-copy SRC DST: a durable file copy with direct I/O on one reactor.
+        .executableTarget(
+            name: "ShoalCopy",
+            dependencies: ["Shoal", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/file-copy"
         ),
         .executableTarget(
             name: "ShoalBench",

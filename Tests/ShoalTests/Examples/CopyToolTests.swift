@@ -1,0 +1,192 @@
+import Foundation
+import ShoalTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A folder of its own for one test, removed afterwards.
+private func freshFolder(_ name: String) throws -> String {
+    let path = try scratchPath(name)
+    #expect(mkdir(path, 0o777) == 0)
+    return path
+}
+
+private func removeTree(_ path: String) {
+    _ = try? run("rm", ["-rf", path])
+}
+
+/// Names in `folder`, hidden ones included.
+private func entries(_ folder: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+}
+
+/// Runs `shoal-copy` as a user would.
+private func copy(_ arguments: [String], prefix: [String] = []) throws -> ProcessResult {
+    try runBuilt("shoal-copy", arguments, prefix: prefix)
+}
+
+@Suite("shoal-copy: the built tool, run as a user runs it")
+struct CopyToolTests {
+    @Test("files of 0, 1, 4095, 4096, 4097 bytes and a random 5 MiB file copy equal, per cmp", arguments: [0, 1, 4_095, 4_096, 4_097, 5 << 20])
+    func copiesCompareEqual(size: Int) throws {
+        let folder = try freshFolder("copy-sizes")
+        defer { removeTree(folder) }
+        let source = folder + "/source"
+        _ = FileManager.default.createFile(atPath: source, contents: Data((0..<size).map { _ in UInt8.random(in: 0...255) }))
+        let result = try copy([source, folder + "/copy", "--quiet"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.isEmpty && result.error.isEmpty)
+        let cmp = try run("cmp", [source, folder + "/copy"])
+        #expect(cmp.status == 0, "\(cmp.output)")
+        #expect(entries(folder) == ["copy", "source"])
+    }
+
+    @Test("a sparse source copies equal; --verify checks; copying into a folder keeps the name")
+    func sparseVerifyFolder() throws {
+        let folder = try freshFolder("copy-sparse")
+        defer { removeTree(folder) }
+        let source = folder + "/sparse"
+        let fd = open(source, O_WRONLY | O_CREAT, 0o644)
+        #expect(pwrite(fd, "start", 5, 0) == 5)
+        #expect(pwrite(fd, "end", 3, 9_000_000) == 3)
+        close(fd)
+        #expect(mkdir(folder + "/into", 0o755) == 0)
+        let result = try copy([source, folder + "/into", "--verify"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("verified"))
+        #expect(try run("cmp", [source, folder + "/into/sparse"]).status == 0)
+    }
+
+    @Test("bad sources fail with one line naming the file and the cause, exit 66, and leave nothing")
+    func badSources() throws {
+        let folder = try freshFolder("copy-bad-source")
+        defer { removeTree(folder) }
+        #expect(mkfifo(folder + "/fifo", 0o600) == 0)
+        let cases: [(String, String)] = [
+            (folder + "/missing", "cannot read \(folder)/missing: No such file or directory"),
+            (folder, "it is a directory"),
+            (folder + "/fifo", "it is a FIFO, not a regular file"),
+            ("/dev/null", "it is a device, not a regular file"),
+        ]
+        for (source, message) in cases {
+            let result = try copy([source, folder + "/out"])
+            #expect(result.status == 66, "\(source): \(result.status) \(result.error)")
+            #expect(result.error.hasPrefix("shoal-copy: "), "\(result.error)")
+            #expect(result.error.contains(message), "\(result.error)")
+            #expect(result.error.split(separator: "\n").count == 1)
+        }
+        #expect(entries(folder) == ["fifo"])
+    }
+
+    @Test("bad destinations fail with exit 73 and leave nothing: missing folder, copy onto itself, a directory")
+    func badDestinations() throws {
+        let folder = try freshFolder("copy-bad-destination")
+        defer { removeTree(folder) }
+        let source = folder + "/source"
+        _ = FileManager.default.createFile(atPath: source, contents: Data("data".utf8))
+        #expect(mkdir(folder + "/sub", 0o755) == 0)
+        #expect(mkdir(folder + "/sub/source", 0o755) == 0)
+        let cases: [(String, String)] = [
+            (folder + "/missing/out", "cannot copy into \(folder)/missing: No such file or directory"),
+            (source, "onto itself"),
+            (folder + "/./source", "onto itself"),
+            (folder + "/sub", "it is a directory"),
+        ]
+        for (destination, message) in cases {
+            let result = try copy([source, destination])
+            #expect(result.status == 73, "\(destination): \(result.status) \(result.error)")
+            #expect(result.error.contains(message), "\(result.error)")
+        }
+        #expect(entries(folder) == ["source", "sub"])
+        #expect(entries(folder + "/sub") == ["source"])
+    }
+
+    @Test("as an unprivileged user: an unreadable source exits 66, an unwritable folder 73")
+    func permissions() throws {
+        guard getuid() == 0, let setpriv = Strace.executable(named: "setpriv") else {
+            print("skipped: needs root and setpriv to act as another user")
+            return
+        }
+        let folder = try freshFolder("copy-permissions")
+        defer { removeTree(folder) }
+        chmod(folder, 0o777)
+        let secret = folder + "/secret"
+        _ = FileManager.default.createFile(atPath: secret, contents: Data("secret".utf8))
+        chmod(secret, 0o600)
+        let open = folder + "/open"
+        _ = FileManager.default.createFile(atPath: open, contents: Data("open".utf8))
+        chmod(open, 0o644)
+        #expect(mkdir(folder + "/locked", 0o555) == 0)
+        let nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        let unreadable = try copy([secret, folder + "/copy"], prefix: nobody)
+        #expect(unreadable.status == 66, "\(unreadable.error)")
+        #expect(unreadable.error.contains("Permission denied"))
+        let unwritable = try copy([open, folder + "/locked/copy"], prefix: nobody)
+        #expect(unwritable.status == 73, "\(unwritable.error)")
+        #expect(unwritable.error.contains("Permission denied"))
+        #expect(entries(folder + "/locked").isEmpty)
+        #expect(entries(folder) == ["locked", "open", "secret"])
+    }
+
+    @Test("a full disk fails cleanly with exit 74 and leaves neither a partial copy nor the temporary file")
+    func diskFull() throws {
+        guard getuid() == 0 else {
+            print("skipped: mounting a 1 MiB tmpfs needs root")
+            return
+        }
+        let folder = try freshFolder("copy-disk-full")
+        defer { removeTree(folder) }
+        let small = folder + "/small"
+        #expect(mkdir(small, 0o755) == 0)
+        guard mount("tmpfs", small, "tmpfs", 0, "size=1m") == 0 else {
+            print("skipped: mount -t tmpfs failed: errno \(errno)")
+            return
+        }
+        defer { umount(small) }
+        let source = folder + "/big"
+        _ = FileManager.default.createFile(atPath: source, contents: Data(count: 3 << 20))
+        let result = try copy([source, small + "/copy"])
+        #expect(result.status == 74, "\(result.error)")
+        #expect(result.error.contains("No space left on device"), "\(result.error)")
+        #expect(entries(small).isEmpty, "\(entries(small))")
+    }
+
+    @Test("either side on tmpfs or ramfs works (ramfs refuses O_DIRECT: buffered I/O)")
+    func memoryFileSystems() throws {
+        let folder = try freshFolder("copy-memory")
+        defer { removeTree(folder) }
+        let source = folder + "/source"
+        _ = FileManager.default.createFile(atPath: source, contents: Data((0..<(1 << 20) + 7).map { UInt8(truncatingIfNeeded: $0 &* 7) }))
+        let shm = "/dev/shm/shoal-copy-\(getpid())"
+        defer { unlink(shm) }
+        #expect(try copy([source, shm, "--quiet"]).status == 0)
+        #expect(try run("cmp", [source, shm]).status == 0)
+        #expect(try copy([shm, folder + "/back", "--quiet"]).status == 0)
+        #expect(try run("cmp", [source, folder + "/back"]).status == 0)
+        guard getuid() == 0 else {
+            print("skipped: mounting a ramfs needs root")
+            return
+        }
+        let ram = folder + "/ram"
+        #expect(mkdir(ram, 0o755) == 0)
+        guard mount("ramfs", ram, "ramfs", 0, nil) == 0 else { return }
+        defer { umount(ram) }
+        #expect(try copy([source, ram + "/copy", "--quiet", "--verify"]).status == 0)
+        #expect(try run("cmp", [source, ram + "/copy"]).status == 0)
+        #expect(try copy([ram + "/copy", folder + "/from-ram", "--quiet"]).status == 0)
+        #expect(try run("cmp", [source, folder + "/from-ram"]).status == 0)
+    }
+
+    @Test("bad flags exit 64 with a usage message; --help documents the exit codes")
+    func usage() throws {
+        let bad = try copy(["a", "b", "--depth", "0"])
+        #expect(bad.status == 64)
+        #expect(bad.error.contains("--depth must be between 1 and 64"))
+        let size = try copy(["a", "b", "--block-size", "3000"])
+        #expect(size.status == 64)
+        let help = try copy(["--help"])
+        #expect(help.status == 0)
+        for code in ["66", "73", "74", "130"] { #expect(help.output.contains("  \(code) "), "\(code)") }
+    }
+}

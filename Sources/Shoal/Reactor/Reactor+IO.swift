@@ -46,11 +46,20 @@ extension Reactor {
         }
         if result < 0 {
             memory?.deallocate()
-            throw SystemCallError(
-                call: request.operationName, errno: Errno(rawValue: Int32(clamping: -result)),
-                detail: "AIO \(request.summary)")
+            throw Self.completionError(request, result)
         }
         return result
+    }
+
+    /// The error of a request the kernel completed with `-errno`, with a hint where the
+    /// cause is usually alignment.
+    static func completionError(_ request: AIORequest, _ result: Int64) -> SystemCallError {
+        let errno = Errno(rawValue: Int32(clamping: -result))
+        var detail = "AIO \(request.summary)"
+        if errno == .invalidArgument && !request.isPoll {
+            detail += "; with O_DIRECT, the buffer address, offset and length must be aligned for the file"
+        }
+        return SystemCallError(call: request.operationName, errno: errno, detail: detail)
     }
 
     /// Cancels the request `token` if it is still pending (reactor thread).

@@ -18,7 +18,11 @@ extension Reactor {
             try epoll.add(descriptor, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: registration.token)
         } catch {
             _ = readiness.remove(Int(registration.index))
-            throw error
+            guard error.errno == .notPermitted else { throw error }
+            throw SystemCallError(
+                call: error.call, errno: error.errno,
+                detail: "\(error.detail ?? ""): a regular file is always ready and cannot be watched; "
+                    + "read it with read(from:at:into:)")
         }
         return registration
     }

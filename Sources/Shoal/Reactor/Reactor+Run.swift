@@ -93,26 +93,32 @@ extension Reactor {
         root: RootTaskHandle?,
         _ body: @escaping @Sendable (Reactor) async throws -> Result
     ) throws -> Result {
-        let reactor = try Reactor(configuration: configuration)
-        if shoal_is_main_thread() != 0 {
-            reactor.logger.notice(
-                """
-                Reactor.runOnCurrentThread blocks the main thread until it returns: @MainActor code cannot run meanwhile; \
-                call `try await Reactor.run { }` from async code to run the reactor on a thread of its own
-                """)
-        }
         let outcome = Outcome<Result>()
-        let task = Task(executorPreference: reactor) {
-            do {
-                outcome.value = .success(try await body(reactor))
-            } catch {
-                outcome.value = .failure(error)
+        do {
+            let reactor = try Reactor(configuration: configuration)
+            if shoal_is_main_thread() != 0 {
+                reactor.logger.notice(
+                    """
+                    Reactor.runOnCurrentThread blocks the main thread until it returns: @MainActor code cannot run meanwhile; \
+                    call `try await Reactor.run { }` from async code to run the reactor on a thread of its own
+                    """)
             }
-            reactor.rootFinished = true
+            let task = Task(executorPreference: reactor) {
+                do {
+                    outcome.value = .success(try await body(reactor))
+                } catch {
+                    outcome.value = .failure(error)
+                }
+                reactor.rootFinished = true
+            }
+            root?.started(task)
+            reactor.runLoop()
+            reactor.stop()
+            // Destroying the AIO context (io_destroy) waits for an RCU grace period,
+            // tens of milliseconds: let a thread of its own drop the reactor, so the
+            // caller has its result at once.
+            ReactorThread.release(reactor)
         }
-        root?.started(task)
-        reactor.runLoop()
-        reactor.stop()
         return try outcome.value!.get()
     }
 

@@ -29,6 +29,26 @@ struct ShutdownTests {
         #expect(waiterError.value == "CancellationError")
     }
 
+    @Test("isShuttingDown turns true when the root task returns; a loop that checks it ends the shutdown early")
+    func loopEndsWithShutdown() async throws {
+        var configuration = Reactor.Configuration()
+        configuration.shutdownGracePeriod = .seconds(60)
+        let (before, iterations) = try await runReactor(configuration: configuration) { reactor -> (Bool, Shared<Int>) in
+            let iterations = Shared(0)
+            reactor.spawn {
+                while !reactor.isShuttingDown {
+                    try? await reactor.sleep(for: .milliseconds(5))
+                    iterations.update { $0 += 1 }
+                }
+            }
+            try await reactor.sleep(for: .milliseconds(30))
+            return (reactor.isShuttingDown, iterations)
+        }
+        #expect(!before)
+        // The loop saw the flag after its cancelled sleep: run returned long before 60 s.
+        #expect(iterations.value >= 1)
+    }
+
     @Test("a sleep started during shutdown sleeps its time, and shutdown waits for it")
     func sleepDuringShutdown() async throws {
         let outcome = Shared("none")

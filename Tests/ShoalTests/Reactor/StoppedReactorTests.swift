@@ -82,6 +82,15 @@ struct StoppedReactorTests {
         #expect(registerError.hasPrefix("the reactor has stopped"))
     }
 
+    @Test("after stop no thread is the reactor thread, even one the system gave the same id")
+    func noReactorThreadAfterStop() async throws {
+        let reactor = try await stoppedReactor()
+        var answers: [Bool] = []
+        for _ in 0..<20 { answers.append(try await reactor.spawn { reactor.isOnReactorThread }.value) }
+        #expect(answers.allSatisfy { !$0 })
+        #expect(reactor.isShuttingDown)
+    }
+
     @Test("an actor pinned to a stopped reactor keeps mutual exclusion")
     func pinnedActorAfterStop() async throws {
         let reactor = try await stoppedReactor()

@@ -27,7 +27,9 @@ extension Reactor {
         let request = AIORequest.read(
             descriptor: descriptor, into: memory.base, count: length, offset: offset, userData: 0)
         let read = try await perform(request, holding: memory)
-        return IOBuffer(adopting: memory, count: Int(read))
+        // The kernel never returns more than asked; a completion that says so was not
+        // written by it (the ring is process memory), and must not size the buffer.
+        return IOBuffer(adopting: memory, count: min(Int(read), length))
     }
 
     /// Writes the ``IOBuffer/count`` valid bytes of `buffer` to `descriptor` at file

@@ -65,8 +65,8 @@ extension Reactor {
         guard let index = readiness.index(of: token) else {
             throw ReactorError.deregistered(descriptor: registration.descriptor)
         }
-        if readiness[index].consumeEdge(interest) { return }
         guard currentPhase == .running else { throw CancellationError() }
+        if readiness[index].consumeEdge(interest) { return }
         if readiness[index][waiter: interest] != nil {
             throw ReactorError.alreadyWaiting(descriptor: registration.descriptor, interest: interest)
         }

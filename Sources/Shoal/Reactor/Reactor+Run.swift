@@ -172,21 +172,26 @@ extension Reactor {
         }
         var leftovers = Array(runQueue)
         runQueue.removeAll()
+        // Jobs that arrive from now on wait on the serial queue until the closures below
+        // have run here: one at a time, whatever runs an actor pinned to the reactor.
+        afterStop.hold()
         leftovers += mailbox.close { phase.store(Phase.stopped.rawValue, ordering: .releasing) }
-        var closures = 0
+        var jobs = 0
         for work in leftovers {
             if case .closure(let body) = work {
-                closures += 1
                 counters.closuresRun &+= 1
                 body()
             } else {
+                jobs += 1
                 forwardAfterStop(work)
             }
         }
-        if leftovers.count > closures {
+        threadReleased.store(true, ordering: .releasing)
+        afterStop.release()
+        if jobs > 0 {
             logger.warning(
                 "reactor stopped with tasks queued; they continue on a serial queue off the reactor thread",
-                metadata: ["jobs": "\(leftovers.count - closures)"])
+                metadata: ["jobs": "\(jobs)"])
         }
     }
 }

@@ -83,6 +83,9 @@ public final class Reactor: @unchecked Sendable {
     let stallThreshold: UInt64
     /// Jobs and closures that arrived after the loop stopped (any thread).
     let lateWork = Atomic<Int>(0)
+    /// Set as the last step of ``stop()``: the thread that ran the loop is the reactor
+    /// thread no more (it may go on with other work, or end and have its id reused).
+    let threadReleased = Atomic<Bool>(false)
     /// Runs, one at a time, the jobs that arrive after the loop stopped.
     let afterStop: StoppedExecutor
     /// The serial-executor face: actors whose executor is this reactor enqueue here.
@@ -142,7 +145,7 @@ public final class Reactor: @unchecked Sendable {
     /// it has stopped, the answer is `false`: its thread is gone, and the system may hand
     /// the same thread id to another thread). Safe from any thread.
     public var isOnReactorThread: Bool {
-        pthread_equal(pthread_self(), thread) != 0 && phase.load(ordering: .relaxed) != Phase.stopped.rawValue
+        pthread_equal(pthread_self(), thread) != 0 && !threadReleased.load(ordering: .relaxed)
     }
 
     /// Whether the root task has returned: the reactor is finishing what is left, or has

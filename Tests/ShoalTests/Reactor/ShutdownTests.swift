@@ -95,6 +95,28 @@ struct ShutdownTests {
         #expect(ContinuousClock.now - start < .seconds(30))
     }
 
+    @Test("a readiness wait during shutdown fails even when an edge is latched")
+    func latchedEdgeDuringShutdown() async throws {
+        let ends = TestPipe()
+        defer { ends.close() }
+        let outcome = Shared("none")
+        try await runReactor { reactor in
+            let registration = try reactor.register(ends.read)
+            ends.poke()
+            try await reactor.sleep(for: .milliseconds(10))  // the edge is latched by now
+            reactor.spawn {
+                try? await reactor.sleep(for: .milliseconds(5))  // cancelled: shutdown has begun
+                do {
+                    try await reactor.wait(for: .readable, on: registration)
+                    outcome.value = "returned"
+                } catch {
+                    outcome.value = "\(type(of: error))"
+                }
+            }
+        }
+        #expect(outcome.value == "CancellationError")
+    }
+
     @Test("withTimeout during shutdown bounds a last flush instead of failing at once")
     func timeoutDuringShutdown() async throws {
         let path = try scratchPath("shutdown-timeout")

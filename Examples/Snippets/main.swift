@@ -1,5 +1,5 @@
 // The examples of code in README.md and docs/, compiled with the package
-// (`swift run shoal-snippets` runs the first). A test checks that every Swift block in
+// (`swift run shoal-snippets` runs them all). A test checks that every Swift block in
 // the documentation appears here word for word.
 import Shoal
 
@@ -17,3 +17,4 @@ print(hostname, terminator: "")
 try await errorsExample()
 try await actorExample()
 try reaperAlone()
+try await shutdownLoopExample()

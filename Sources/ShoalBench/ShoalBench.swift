@@ -6,6 +6,9 @@ struct ShoalBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shoal-bench",
         abstract: "Benchmarks for Shoal, each against a named peer in the same run.",
-        subcommands: [ReapCommand.self, TasksCommand.self, IdleCommand.self, CombinedStepCommand.self, TicketCommand.self]
+        subcommands: [
+            ReapCommand.self, TasksCommand.self, IdleCommand.self, CombinedStepCommand.self, TicketCommand.self,
+            DiskCommand.self, CopyCommand.self,
+        ]
     )
 }

@@ -137,7 +137,8 @@ extension File {
             ? .read(descriptor: descriptor, into: memory.base + skip, count: count, offset: offset, userData: 0)
             : .write(descriptor: descriptor, from: memory.base + skip, count: count, offset: offset, userData: 0)
         do {
-            return Int(try await tracked { try await reactor.perform(request, holding: memory) })
+            // Never more than asked: the ring is process memory (see Reactor.read).
+            return min(Int(try await tracked { try await reactor.perform(request, holding: memory) }), count)
         } catch var error as SystemCallError {
             error = SystemCallError(call: error.call, errno: error.errno, path: path, detail: error.detail)
             throw error
@@ -219,7 +220,7 @@ extension File {
                 : .write(descriptor: descriptor, from: memory.base, count: count, offset: offset, userData: 0)
             reactor.submit(request, holding: memory) { outcome in
                 finish(
-                    outcome.map { Int($0) }.mapError { error in
+                    outcome.map { min(Int($0), count) }.mapError { error in
                         guard let error = error as? SystemCallError else { return error }
                         return SystemCallError(call: error.call, errno: error.errno, path: path, detail: error.detail)
                     })

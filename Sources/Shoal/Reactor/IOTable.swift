@@ -76,11 +76,7 @@ struct IOTable {
         let outcome: Result<Int64, any Error>
         if result < 0 {
             slots[index].memory?.deallocate()
-            let request = slots[index].request.pointee
-            outcome = .failure(
-                SystemCallError(
-                    call: request.operationName, errno: Errno(rawValue: Int32(clamping: -result)),
-                    detail: "AIO \(request.summary)"))
+            outcome = .failure(Reactor.completionError(slots[index].request.pointee, result))
         } else {
             if waiter == nil { slots[index].memory?.deallocate() }
             outcome = .success(result)

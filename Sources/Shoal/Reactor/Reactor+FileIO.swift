@@ -8,7 +8,9 @@ extension Reactor {
     /// file, and zero at or past it. With `O_DIRECT` the kernel requires the buffer's
     /// address, `offset` and `count` to be aligned for the file (4096 is always enough).
     ///
-    /// - Throws: ``SystemCallError`` (`call` `"read"`) when the kernel fails the read;
+    /// - Throws: ``SystemCallError``: `call` `"io_submit"` when the kernel refuses the
+    ///   request (a bad descriptor, one not open for reading), `"read"` when it fails it
+    ///   (`EINVAL` for a misaligned `O_DIRECT` read, `EIO`);
     ///   ``ReactorError/invalidArgument(_:)`` for a negative offset or a count outside
     ///   `0...buffer.capacity`; `CancellationError`; ``ReactorError/stopped(_:)``.
     ///   When it throws, the buffer is gone (freed once the kernel is done with it).
@@ -16,15 +18,18 @@ extension Reactor {
         from descriptor: FileDescriptor, at offset: Int64, into buffer: consuming IOBuffer, count: Int? = nil
     ) async throws -> IOBuffer {
         let length = count ?? buffer.capacity
-        guard offset >= 0, length >= 0, length <= buffer.capacity else {
+        guard offset >= 0 else { throw ReactorError.invalidArgument("read at negative offset \(offset)") }
+        guard length >= 0, length <= buffer.capacity else {
             throw ReactorError.invalidArgument(
-                "read of \(length) bytes at offset \(offset) into a buffer of \(buffer.capacity) bytes")
+                "read of \(length) bytes does not fit a buffer of \(buffer.capacity) bytes")
         }
         let memory = buffer.takeMemory()
         let request = AIORequest.read(
             descriptor: descriptor, into: memory.base, count: length, offset: offset, userData: 0)
         let read = try await perform(request, holding: memory)
-        return IOBuffer(adopting: memory, count: Int(read))
+        // The kernel never returns more than asked; a completion that says so was not
+        // written by it (the ring is process memory), and must not size the buffer.
+        return IOBuffer(adopting: memory, count: min(Int(read), length))
     }
 
     /// Writes the ``IOBuffer/count`` valid bytes of `buffer` to `descriptor` at file
@@ -35,7 +40,9 @@ extension Reactor {
     /// reports why. With `O_DIRECT` the buffer's address, `offset` and count must be
     /// aligned for the file.
     ///
-    /// - Throws: ``SystemCallError`` (`call` `"write"`), for example `ENOSPC`;
+    /// - Throws: ``SystemCallError``: `call` `"io_submit"` when the kernel refuses the
+    ///   request (a bad descriptor, one not open for writing), `"write"` when it fails
+    ///   it (`ENOSPC`, `EFBIG`, `EINVAL` for a misaligned `O_DIRECT` write);
     ///   ``ReactorError/invalidArgument(_:)`` for a negative offset; `CancellationError`;
     ///   ``ReactorError/stopped(_:)``. When it throws, the buffer is gone.
     public nonisolated(nonsending) func write(

@@ -66,6 +66,17 @@ extension Reactor {
         submissionQueue.append(io[index].request)
     }
 
+    /// The error of a request the kernel completed with `-errno`, with a hint where the
+    /// cause is usually alignment.
+    static func completionError(_ request: AIORequest, _ result: Int64) -> SystemCallError {
+        let errno = Errno(rawValue: Int32(clamping: -result))
+        var detail = "AIO \(request.summary)"
+        if errno == .invalidArgument && !request.isPoll {
+            detail += "; with O_DIRECT, the buffer address, offset and length must be aligned for the file"
+        }
+        return SystemCallError(call: request.operationName, errno: errno, detail: detail)
+    }
+
     /// Cancels the request `token` if it is still pending (reactor thread).
     func cancelRequest(_ token: IOTable.Token) {
         guard let index = io.index(of: token) else { return }

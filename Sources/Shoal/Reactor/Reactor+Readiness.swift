@@ -18,7 +18,11 @@ extension Reactor {
             try epoll.add(descriptor, events: [.readable, .writable, .readHangUp, .edgeTriggered], token: registration.token)
         } catch {
             _ = readiness.remove(Int(registration.index))
-            throw error
+            guard error.errno == .notPermitted else { throw error }
+            throw SystemCallError(
+                call: error.call, errno: error.errno,
+                detail: "\(error.detail ?? ""): a regular file is always ready and cannot be watched; "
+                    + "read it with read(from:at:into:)")
         }
         return registration
     }
@@ -61,8 +65,8 @@ extension Reactor {
         guard let index = readiness.index(of: token) else {
             throw ReactorError.deregistered(descriptor: registration.descriptor)
         }
-        if readiness[index].consumeEdge(interest) { return }
         guard currentPhase == .running else { throw CancellationError() }
+        if readiness[index].consumeEdge(interest) { return }
         if readiness[index][waiter: interest] != nil {
             throw ReactorError.alreadyWaiting(descriptor: registration.descriptor, interest: interest)
         }

@@ -93,26 +93,32 @@ extension Reactor {
         root: RootTaskHandle?,
         _ body: @escaping @Sendable (Reactor) async throws -> Result
     ) throws -> Result {
-        let reactor = try Reactor(configuration: configuration)
-        if shoal_is_main_thread() != 0 {
-            reactor.logger.notice(
-                """
-                Reactor.runOnCurrentThread blocks the main thread until it returns: @MainActor code cannot run meanwhile; \
-                call `try await Reactor.run { }` from async code to run the reactor on a thread of its own
-                """)
-        }
         let outcome = Outcome<Result>()
-        let task = Task(executorPreference: reactor) {
-            do {
-                outcome.value = .success(try await body(reactor))
-            } catch {
-                outcome.value = .failure(error)
+        do {
+            let reactor = try Reactor(configuration: configuration)
+            if shoal_is_main_thread() != 0 {
+                reactor.logger.notice(
+                    """
+                    Reactor.runOnCurrentThread blocks the main thread until it returns: @MainActor code cannot run meanwhile; \
+                    call `try await Reactor.run { }` from async code to run the reactor on a thread of its own
+                    """)
             }
-            reactor.rootFinished = true
+            let task = Task(executorPreference: reactor) {
+                do {
+                    outcome.value = .success(try await body(reactor))
+                } catch {
+                    outcome.value = .failure(error)
+                }
+                reactor.rootFinished = true
+            }
+            root?.started(task)
+            reactor.runLoop()
+            reactor.stop()
+            // Destroying the AIO context (io_destroy) waits for an RCU grace period,
+            // tens of milliseconds: let a thread of its own drop the reactor, so the
+            // caller has its result at once.
+            ReactorThread.release(reactor)
         }
-        root?.started(task)
-        reactor.runLoop()
-        reactor.stop()
         return try outcome.value!.get()
     }
 
@@ -169,22 +175,27 @@ extension Reactor {
         }
         var leftovers = Array(runQueue)
         runQueue.removeAll()
+        // Jobs that arrive from now on wait on the serial queue until the closures below
+        // have run here: one at a time, whatever runs an actor pinned to the reactor.
+        afterStop.hold()
         leftovers += mailbox.close { phase.store(Phase.stopped.rawValue, ordering: .releasing) }
         finishBlockingCalls()
-        var closures = 0
+        var jobs = 0
         for work in leftovers {
             if case .closure(let body) = work {
-                closures += 1
                 counters.closuresRun &+= 1
                 body()
             } else {
+                jobs += 1
                 forwardAfterStop(work)
             }
         }
-        if leftovers.count > closures {
+        threadReleased.store(true, ordering: .releasing)
+        afterStop.release()
+        if jobs > 0 {
             logger.warning(
                 "reactor stopped with tasks queued; they continue on a serial queue off the reactor thread",
-                metadata: ["jobs": "\(leftovers.count - closures)"])
+                metadata: ["jobs": "\(jobs)"])
         }
     }
 }

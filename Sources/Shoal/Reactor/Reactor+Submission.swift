@@ -92,8 +92,9 @@ extension Reactor {
                 _ = try? mailbox.wakeup.drain()
                 armWakeupPoll()
             case let token:
+                // Only a live request's completion counts (the ring is process memory).
+                guard let index = io.index(of: token), io[index].state != .queued else { continue }
                 userRequestsInKernel -= 1
-                guard let index = io.index(of: token) else { continue }
                 if let (waiter, outcome) = io.complete(index, result: completion.result) { waiter.resume(with: outcome) }
             }
         }

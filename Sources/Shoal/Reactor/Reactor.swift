@@ -86,6 +86,9 @@ public final class Reactor: @unchecked Sendable {
     let stallThreshold: UInt64
     /// Jobs and closures that arrived after the loop stopped (any thread).
     let lateWork = Atomic<Int>(0)
+    /// Set as the last step of ``stop()``: the thread that ran the loop is the reactor
+    /// thread no more (it may go on with other work, or end and have its id reused).
+    let threadReleased = Atomic<Bool>(false)
     /// Runs, one at a time, the jobs that arrive after the loop stopped.
     let afterStop: StoppedExecutor
     /// The serial-executor face: actors whose executor is this reactor enqueue here.
@@ -141,9 +144,19 @@ public final class Reactor: @unchecked Sendable {
         io.deallocateAll()
     }
 
-    /// Whether the calling thread is this reactor's thread. Safe from any thread.
+    /// Whether the calling thread is this reactor's thread, while the reactor runs (once
+    /// it has stopped, the answer is `false`: its thread is gone, and the system may hand
+    /// the same thread id to another thread). Safe from any thread.
     public var isOnReactorThread: Bool {
-        pthread_equal(pthread_self(), thread) != 0
+        pthread_equal(pthread_self(), thread) != 0 && !threadReleased.load(ordering: .relaxed)
+    }
+
+    /// Whether the root task has returned: the reactor is finishing what is left, or has
+    /// stopped. Long-running loops that outlive the root task should check it (sleeps
+    /// still work during shutdown, so a loop that swallows their errors would otherwise
+    /// hold the shutdown for its whole grace period). Safe from any thread.
+    public var isShuttingDown: Bool {
+        phase.load(ordering: .relaxed) != Phase.running.rawValue
     }
 
     /// A snapshot of the counters. Read it on the reactor thread (or after

@@ -13,7 +13,8 @@ extension Reactor {
 
         /// AIO requests that may be in flight at once. More can be queued; they are
         /// submitted as completions free slots. The AIO context gets two more slots,
-        /// kept for the reactor's own polls. Between 1 and 65,536; default 1024.
+        /// kept for the reactor's own polls (so at most 65,534: the system-wide default
+        /// `fs.aio-max-nr` is 65,536). Between 1 and 65,534; default 1024.
         public var maximumIOInFlight: Int = 1024
 
         /// Reap every completion with the `io_getevents` system call instead of reading
@@ -38,8 +39,8 @@ extension Reactor {
 
         /// Throws ``ReactorError/invalidConfiguration(_:)`` naming the first bad field.
         func validate() throws(ReactorError) {
-            guard (1...65_536).contains(maximumIOInFlight) else {
-                throw .invalidConfiguration("maximumIOInFlight must be between 1 and 65536, got \(maximumIOInFlight)")
+            guard (1...65_534).contains(maximumIOInFlight) else {
+                throw .invalidConfiguration("maximumIOInFlight must be between 1 and 65534, got \(maximumIOInFlight)")
             }
         }
     }

@@ -32,4 +32,19 @@ enum ReactorThread {
         }
         pthread_detach(thread)
     }
+
+    /// Drops a reference to `reactor` on a short-lived thread, so that when it is the
+    /// last one the reactor's teardown (`io_destroy`, which waits for an RCU grace
+    /// period) does not hold up the caller. Falls back to the caller's thread.
+    static func release(_ reactor: Reactor) {
+        let handoff = Unmanaged.passRetained(reactor)
+        let address = UInt(bitPattern: handoff.toOpaque())
+        do {
+            try start(name: "shoal-release") {
+                Unmanaged<Reactor>.fromOpaque(UnsafeRawPointer(bitPattern: address)!).release()
+            }
+        } catch {
+            handoff.release()
+        }
+    }
 }

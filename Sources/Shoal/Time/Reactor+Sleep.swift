@@ -55,17 +55,18 @@ extension Reactor {
     public func schedule(at deadline: Instant, _ body: @escaping () -> Void) -> ScheduledTimer {
         if currentPhase == .stopped {
             lateWork.add(1, ordering: .relaxed)
-            return ScheduledTimer(id: 0)
+            return ScheduledTimer(id: 0, reactor: ObjectIdentifier(self))
         }
         precondition(isOnReactorThread, "Reactor.schedule must be called on the reactor thread")
-        return ScheduledTimer(id: timers.schedule(at: deadline.nanoseconds, .call(body)))
+        return ScheduledTimer(id: timers.schedule(at: deadline.nanoseconds, .call(body)), reactor: ObjectIdentifier(self))
     }
 
     /// Cancels a closure scheduled with ``schedule(after:_:)``; returns `false` if it
-    /// already ran or was cancelled. Call on the reactor thread.
+    /// already ran or was cancelled, or was scheduled on another reactor. Call on the
+    /// reactor thread.
     @discardableResult
     public func cancel(_ timer: ScheduledTimer) -> Bool {
-        if currentPhase == .stopped { return false }
+        if currentPhase == .stopped || timer.reactor != ObjectIdentifier(self) { return false }
         precondition(isOnReactorThread, "Reactor.cancel must be called on the reactor thread")
         return timers.cancel(timer.id) != nil
     }
@@ -77,6 +78,8 @@ extension Reactor {
 /// A closure scheduled on a reactor with ``Reactor/schedule(after:_:)``.
 public struct ScheduledTimer: Hashable, Sendable {
     let id: UInt64
+    /// The reactor that scheduled it: another reactor's cancel leaves it alone.
+    let reactor: ObjectIdentifier
 }
 
 /// The id of a sleeping task's timer, shared with its cancellation handler. Written and

@@ -27,7 +27,7 @@ extension Reactor {
             group.addTask(executorPreference: self) { try await operation() }
             group.addTask(executorPreference: self) {
                 try await self.sleep(for: limit)
-                throw TimeoutError(limit: limit)
+                throw TimeoutError(limit: max(limit, .zero))
             }
             defer { group.cancelAll() }
             return try await group.next()!

@@ -37,6 +37,9 @@ struct ReapReport {
             }
             lines.append(line)
         }
+        if showRatios {
+            lines.append("(empty ring: libaio checks the ring in user space too, and skips the system call)")
+        }
         if methods.contains(.userspace) {
             lines.append("")
             lines.append(

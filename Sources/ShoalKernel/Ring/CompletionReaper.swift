@@ -60,9 +60,9 @@ public struct CompletionReaper: ~Copyable {
         self.context = context
         self.forcesSystemCall = forcesSystemCall
         switch validation {
-        case .success(let ring):
+        case .success(let (ring, head)):
             self.ring = ring
-            self.head = shoal_load_relaxed_u32(ring.headPointer)
+            self.head = head
             self.unusableReason = nil
         case .failure(let reason):
             self.ring = nil
@@ -78,8 +78,9 @@ public struct CompletionReaper: ~Copyable {
     /// `nil` when the ring is not read in user space.
     public var readyCount: Int? {
         guard let ring else { return nil }
-        let head = shoal_load_relaxed_u32(ring.headPointer)
+        // The reaper's own head, not the ring's (which anyone may have written).
         let tail = shoal_load_acquire_u32(ring.tailPointer)
+        guard tail < ring.slots else { return nil }
         return Int(ring.distance(from: head, to: tail))
     }
 
@@ -110,8 +111,16 @@ public struct CompletionReaper: ~Copyable {
         let reaped = try context.getEvents(minimum: minimum, into: events, timeout: timeout)
         counters.systemCalls &+= 1
         counters.systemCallCompletions &+= reaped
-        // The kernel consumed the ring inside io_getevents and stored its new head.
-        if let ring { head = shoal_load_relaxed_u32(ring.headPointer) }
+        // The kernel consumed the ring inside io_getevents and stored its new head, which
+        // is in range; anything else was written by someone else meanwhile.
+        if let ring {
+            let published = shoal_load_relaxed_u32(ring.headPointer)
+            if published < ring.slots {
+                head = published
+            } else {
+                giveUp(ring, head: published, tail: shoal_load_acquire_u32(ring.tailPointer))
+            }
+        }
         return reaped
     }
 
@@ -133,13 +142,7 @@ public struct CompletionReaper: ~Copyable {
         // fully written once we see it.
         let tail = shoal_load_acquire_u32(ring.tailPointer)
         guard published == head, tail < ring.slots else {
-            // Someone else wrote the ring (the process can, the kernel never would):
-            // stop trusting it. The kernel reads `head` too, so put back the value
-            // this reaper knows is right before falling back to the system call.
-            unusableReason = CompletionRing.Unusable
-                .indicesOutOfRange(head: published, tail: tail, slots: ring.slots).description
-            shoal_store_release_u32(ring.headPointer, head)
-            self.ring = nil
+            giveUp(ring, head: published, tail: tail)
             return nil
         }
         let available = Int(ring.distance(from: head, to: tail))
@@ -162,6 +165,16 @@ public struct CompletionReaper: ~Copyable {
         shoal_store_release_u32(ring.headPointer, newHead)
         head = newHead
         return count
+    }
+
+    /// Someone else wrote the ring (the process can, the kernel never would): stop
+    /// trusting it. The kernel reads `head` too, so put back the value this reaper knows
+    /// is right before every later reap falls back to the system call.
+    private mutating func giveUp(_ ring: CompletionRing, head published: UInt32, tail: UInt32) {
+        unusableReason = CompletionRing.Unusable
+            .indicesOutOfRange(head: published, tail: tail, slots: ring.slots).description
+        shoal_store_release_u32(ring.headPointer, head)
+        self.ring = nil
     }
 
     /// Whether `timeout` means "do not wait".

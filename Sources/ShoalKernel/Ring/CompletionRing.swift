@@ -48,6 +48,8 @@ struct CompletionRing {
         case badHeaderLength(UInt32)
         case badSize(slots: UInt32, requested: Int)
         case notMapped(slots: UInt32, bytes: Int)
+        case mappingUnknown
+        case slotsDisagreeWithMapping(slots: UInt32, mapping: Int)
         case indicesOutOfRange(head: UInt32, tail: UInt32, slots: UInt32)
 
         var description: String {
@@ -62,6 +64,10 @@ struct CompletionRing {
                     + "and at most \(CompletionRing.maximumSlots)"
             case .notMapped(let slots, let bytes):
                 "ring claims \(slots) slots, but its \(bytes) bytes are not all mapped"
+            case .mappingUnknown:
+                "the ring's mapping is not in /proc/self/maps, so its size cannot be checked"
+            case .slotsDisagreeWithMapping(let slots, let mapping):
+                "ring claims \(slots) slots, but its \(mapping)-byte mapping holds \((mapping - CompletionRing.headerSize) / MemoryLayout<AIOCompletion>.stride)"
             case .indicesOutOfRange(let head, let tail, let slots):
                 "ring head \(head) or tail \(tail) is out of place (\(slots) slots): something other than "
                     + "the kernel and this reaper wrote the ring"
@@ -69,15 +75,17 @@ struct CompletionRing {
         }
     }
 
-    /// Checks the header at `address` and returns a view of the ring, or why it is unusable.
+    /// Checks the header at `address` and returns a view of the ring and its `head`, or
+    /// why it is unusable.
     ///
     /// The ring is memory the process can write, so nothing in it is trusted for bounds:
-    /// the slot count must fit the mapping (checked with `mincore`, which fails on
-    /// unmapped pages) and hold the `requested` events, `header_length` must be the
-    /// 32 bytes the kernel uses, and `head` and `tail` (read with the same atomic loads
-    /// as every reap) must lie below the slot count. The kernel has kept this layout
-    /// since 2.6.19; the magic and feature checks guard against one that changes it.
-    static func validate(address: UInt, requested: Int) -> Result<CompletionRing, Unusable> {
+    /// the slot count must be the one the kernel derives from the size of the ring's
+    /// mapping (read from `/proc/self/maps`: the kernel fills whole pages with slots),
+    /// and hold the `requested` events; `header_length` must be the 32 bytes the kernel
+    /// uses; and `head` and `tail` (read with the same atomic loads as every reap) must
+    /// lie below the slot count. The kernel has kept this layout since 2.6.19; the magic
+    /// and feature checks guard against one that changes it.
+    static func validate(address: UInt, requested: Int) -> Result<(CompletionRing, head: UInt32), Unusable> {
         guard let header = UnsafeMutablePointer<shoal_aio_ring>(bitPattern: address),
             address % UInt(pageSize) == 0, isMapped(UnsafeRawPointer(header), bytes: headerSize)
         else {
@@ -96,6 +104,10 @@ struct CompletionRing {
         guard slots >= 2, Int(slots) > requested, Int(slots) <= maximumSlots else {
             return .failure(.badSize(slots: slots, requested: requested))
         }
+        guard let mapping = mappingSize(at: address) else { return .failure(.mappingUnknown) }
+        guard Int(slots) == (mapping - headerSize) / MemoryLayout<AIOCompletion>.stride else {
+            return .failure(.slotsDisagreeWithMapping(slots: slots, mapping: mapping))
+        }
         let bytes = headerSize + Int(slots) * MemoryLayout<AIOCompletion>.stride
         guard isMapped(UnsafeRawPointer(header), bytes: bytes) else {
             return .failure(.notMapped(slots: slots, bytes: bytes))
@@ -106,7 +118,25 @@ struct CompletionRing {
         guard head < slots, tail < slots else {
             return .failure(.indicesOutOfRange(head: head, tail: tail, slots: slots))
         }
-        return .success(ring)
+        return .success((ring, head))
+    }
+
+    /// The size of the mapping that starts at `address`, from `/proc/self/maps`.
+    static func mappingSize(at address: UInt) -> Int? {
+        guard let file = fopen("/proc/self/maps", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 4_096)
+        while fgets(&line, Int32(line.count), file) != nil {
+            // "start-end perms offset dev inode path", addresses in hex.
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard let range = text.split(separator: " ", maxSplits: 1).first else { continue }
+            let bounds = range.split(separator: "-")
+            guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), start == address,
+                let end = UInt(bounds[1], radix: 16), end > start
+            else { continue }
+            return Int(end - start)
+        }
+        return nil
     }
 
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -123,9 +153,10 @@ struct CompletionRing {
 }
 
 extension CompletionRing {
-    /// Events from `head` up to (not including) `tail`, across the wrap.
+    /// Events from `head` up to (not including) `tail`, across the wrap. Both must be
+    /// below ``slots`` (callers check); it cannot trap whatever they are.
     @inline(__always)
     func distance(from head: UInt32, to tail: UInt32) -> UInt32 {
-        tail >= head ? tail - head : slots - head + tail
+        tail >= head ? tail &- head : slots &- head &+ tail
     }
 }

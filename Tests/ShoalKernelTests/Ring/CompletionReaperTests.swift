@@ -154,7 +154,8 @@ struct CompletionReaperTests {
 
     /// Ways the ring header, memory the process can write, may be corrupted.
     enum Corruption: CaseIterable, Sendable {
-        case magic, incompatibleFeatures, headerLengthShort, headerLengthHuge, slotsHuge, slotsTooFew, headHuge, tailHuge
+        case magic, incompatibleFeatures, headerLengthShort, headerLengthHuge, slotsHuge, slotsTooFew, slotsSmaller,
+            slotsLarger, headHuge, tailHuge
 
         /// The header field (index of the 32-bit word) and the value written into it.
         var field: (index: Int, value: UInt32) {
@@ -165,6 +166,10 @@ struct CompletionReaperTests {
             case .headerLengthHuge: (7, 1 << 30)
             case .slotsHuge: (1, 1 << 30)
             case .slotsTooFew: (1, 3)
+            // Within every other bound, but not what the mapping holds: fewer slots would
+            // lose completions, more would read memory past the ring.
+            case .slotsSmaller: (1, 9)
+            case .slotsLarger: (1, 255)
             case .headHuge: (2, 1 << 29)
             case .tailHuge: (3, (1 << 29) + 1)
             }
@@ -176,7 +181,7 @@ struct CompletionReaperTests {
             case .magic: "magic"
             case .incompatibleFeatures: "incompatible"
             case .headerLengthShort, .headerLengthHuge: "header_length"
-            case .slotsHuge, .slotsTooFew: "slots"
+            case .slotsHuge, .slotsTooFew, .slotsSmaller, .slotsLarger: "slots"
             case .headHuge, .tailHuge: "head"
             }
         }
@@ -270,6 +275,32 @@ struct CompletionReaperTests {
         #expect(reaper.ringSlots == nil)
     }
 
+    @Test("a corrupt head never makes readyCount trap")
+    func readyCountWithCorruptHead() throws {
+        let reaper = CompletionReaper(context: try AIOContext(maximumEvents: 8))
+        RingHeader(reaper.context.id)[2] = 1 << 29
+        let ready = reaper.readyCount
+        #expect(ready == 0)
+    }
+
+    @Test("a head written by someone else while the reaper waited in io_getevents is not adopted")
+    func headWrittenDuringSystemCall() throws {
+        var reaper = CompletionReaper(context: try AIOContext(maximumEvents: 8))
+        let header = RingHeader(reaper.context.id)
+        let stop = Shared(false)
+        let writer = ThreadForTest {
+            usleep(5_000)
+            while !stop.value { header[2] = 1_000 }
+        }
+        var events = [AIOCompletion](repeating: AIOCompletion(), count: 4)
+        _ = try events.withUnsafeMutableBufferPointer { try reaper.reap(into: $0, minimum: 1, timeout: .milliseconds(30)) }
+        stop.value = true
+        writer.join()
+        // The next reap must not trust the foreign head: no trap, a fallback instead.
+        _ = try events.withUnsafeMutableBufferPointer { try reaper.reap(into: $0) }
+        #expect(reaper.unusableReason != nil)
+    }
+
     @Test("fields read only at validation (slots, header length, magic) are never trusted again",
           arguments: [Corruption.slotsHuge, .headerLengthHuge, .magic])
     func midLifeHeaderCorruption(corruption: Corruption) throws {
@@ -358,7 +389,7 @@ struct CompletionReaperTests {
 }
 
 /// The 32-bit words of an AIO ring header, for tests that corrupt it.
-struct RingHeader {
+struct RingHeader: @unchecked Sendable {
     let words: UnsafeMutablePointer<UInt32>
 
     init(_ address: UInt) {

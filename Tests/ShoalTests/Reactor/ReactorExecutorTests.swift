@@ -190,11 +190,11 @@ struct ReactorExecutorTests {
 
     @Test("a bad configuration names the field")
     func badConfiguration() {
-        for bad in [0, -1, 65_537, Int.max] {
+        for bad in [0, -1, 65_535, Int.max] {
             var configuration = Reactor.Configuration()
             configuration.maximumIOInFlight = bad
             #expect(
-                throws: ReactorError.invalidConfiguration("maximumIOInFlight must be between 1 and 65536, got \(bad)")
+                throws: ReactorError.invalidConfiguration("maximumIOInFlight must be between 1 and 65534, got \(bad)")
             ) {
                 try Reactor.runOnCurrentThread(configuration: configuration) { _ in }
             }

@@ -29,6 +29,26 @@ struct ShutdownTests {
         #expect(waiterError.value == "CancellationError")
     }
 
+    @Test("isShuttingDown turns true when the root task returns; a loop that checks it ends the shutdown early")
+    func loopEndsWithShutdown() async throws {
+        var configuration = Reactor.Configuration()
+        configuration.shutdownGracePeriod = .seconds(60)
+        let (before, iterations) = try await runReactor(configuration: configuration) { reactor -> (Bool, Shared<Int>) in
+            let iterations = Shared(0)
+            reactor.spawn {
+                while !reactor.isShuttingDown {
+                    try? await reactor.sleep(for: .milliseconds(5))
+                    iterations.update { $0 += 1 }
+                }
+            }
+            try await reactor.sleep(for: .milliseconds(30))
+            return (reactor.isShuttingDown, iterations)
+        }
+        #expect(!before)
+        // The loop saw the flag after its cancelled sleep: run returned long before 60 s.
+        #expect(iterations.value >= 1)
+    }
+
     @Test("a sleep started during shutdown sleeps its time, and shutdown waits for it")
     func sleepDuringShutdown() async throws {
         let outcome = Shared("none")
@@ -73,6 +93,28 @@ struct ShutdownTests {
         #expect(outcomes.value == ["wait: CancellationError", "poll: CancellationError"])
         // Not held for the 60 s grace period (a liveness bound, not a measurement).
         #expect(ContinuousClock.now - start < .seconds(30))
+    }
+
+    @Test("a readiness wait during shutdown fails even when an edge is latched")
+    func latchedEdgeDuringShutdown() async throws {
+        let ends = TestPipe()
+        defer { ends.close() }
+        let outcome = Shared("none")
+        try await runReactor { reactor in
+            let registration = try reactor.register(ends.read)
+            ends.poke()
+            try await reactor.sleep(for: .milliseconds(10))  // the edge is latched by now
+            reactor.spawn {
+                try? await reactor.sleep(for: .milliseconds(5))  // cancelled: shutdown has begun
+                do {
+                    try await reactor.wait(for: .readable, on: registration)
+                    outcome.value = "returned"
+                } catch {
+                    outcome.value = "\(type(of: error))"
+                }
+            }
+        }
+        #expect(outcome.value == "CancellationError")
     }
 
     @Test("withTimeout during shutdown bounds a last flush instead of failing at once")

@@ -29,6 +29,9 @@ actor RacyCounter {
     }
 
     func read() -> (count: Int, overlaps: Int) { (count, overlaps) }
+
+    /// Whether a ``bump()`` is under way.
+    var isInside: Bool { inside }
 }
 
 /// Runs a reactor that returns at once, and returns it, stopped.
@@ -80,6 +83,69 @@ struct StoppedReactorTests {
         #expect(!fired)
         #expect(!cancelled)
         #expect(registerError.hasPrefix("the reactor has stopped"))
+    }
+
+    @Test("after stop no thread is the reactor thread, even one the system gave the same id")
+    func noReactorThreadAfterStop() async throws {
+        let reactor = try await stoppedReactor()
+        var answers: [Bool] = []
+        for _ in 0..<20 { answers.append(try await reactor.spawn { reactor.isOnReactorThread }.value) }
+        #expect(answers.allSatisfy { !$0 })
+        #expect(reactor.isShuttingDown)
+    }
+
+    @Test("the thread that ran runOnCurrentThread is not the reactor thread once it returns")
+    func callerThreadReleased() throws {
+        let answers = Shared<(Bool, Bool?)>((true, true))
+        ThreadForTest {
+            let box = Shared<Reactor?>(nil)
+            try! Reactor.runOnCurrentThread { box.value = $0 }
+            answers.value = (box.value!.isOnReactorThread, box.value!.isIsolatingCurrentContext())
+        }.join()
+        #expect(answers.value.0 == false)
+        #expect(answers.value.1 == false)
+    }
+
+    @Test("closures accepted before stop run on the reactor thread before any late job of a pinned actor")
+    func leftoverClosuresKeepExclusion() async throws {
+        var configuration = Reactor.Configuration()
+        configuration.taskQuota = .zero
+        configuration.shutdownGracePeriod = .zero
+        let seenBusy = Shared(0)
+        let counted = Shared(0)
+        try await runReactor(configuration: configuration) { reactor in
+            let counter = RacyCounter(reactor: reactor)
+            reactor.spawn {
+                for _ in 0..<50 { await counter.bump() }
+                counted.value = await counter.read().count
+            }
+            reactor.execute {
+                for _ in 0..<100 {
+                    counter.assumeIsolated { counter in
+                        if counter.isInside { seenBusy.update { $0 += 1 } }
+                        counter.bump()
+                    }
+                    usleep(200)
+                }
+            }
+        }
+        for _ in 0..<500 where counted.value == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(seenBusy.value == 0)
+        #expect(counted.value == 150)
+    }
+
+    @Test("a scheduled timer is cancelled only by the reactor that scheduled it")
+    func timerBelongsToItsReactor() async throws {
+        let other = try await stoppedReactor()
+        let (cancelledElsewhere, fired) = try await runReactor { reactor -> (Bool, Bool) in
+            let fired = Shared(false)
+            let timer = reactor.schedule(after: .milliseconds(5)) { fired.value = true }
+            let elsewhere = other.cancel(timer)
+            try await reactor.sleep(for: .milliseconds(10))
+            return (elsewhere, fired.value)
+        }
+        #expect(!cancelledElsewhere)
+        #expect(fired)
     }
 
     @Test("an actor pinned to a stopped reactor keeps mutual exclusion")

@@ -11,8 +11,10 @@ import DequeModule
 /// }
 /// ```
 ///
-/// At most `readAhead` chunks are in flight or read and not yet returned, so the reader
-/// holds at most `readAhead × chunkSize` bytes besides the chunks its caller keeps.
+/// At most `readAhead` reads are in flight, and at most twice that many chunks are in
+/// flight or read and not yet returned (reads can complete out of order: a slow one at
+/// the head must not stop the others), so the reader holds at most
+/// `2 × readAhead × chunkSize` bytes besides the chunks its caller keeps.
 /// A short read ends the stream: the file ended (or shrank) there. A reader lives on
 /// its reactor's thread: call it from tasks on the reactor.
 public final class FileReader: @unchecked Sendable {
@@ -38,6 +40,8 @@ public final class FileReader: @unchecked Sendable {
 
     private let end: Int64?
     private var nextOffset: Int64
+    /// Reads started and not completed.
+    private var pending = 0
     private var chunks = Deque<Chunk>()
     private var waiter: UnsafeContinuation<Void, Never>?
     /// A short or failed read was seen: no more reads are started.
@@ -61,7 +65,7 @@ public final class FileReader: @unchecked Sendable {
         self.end = end
         self.pool = IOBufferPool(
             capacity: self.chunkSize, alignment: max(file.alignment.memory, IOBuffer.defaultAlignment),
-            limit: self.readAhead)
+            limit: 2 * self.readAhead)
     }
 
     deinit {
@@ -132,9 +136,9 @@ public final class FileReader: @unchecked Sendable {
         chunks.removeAll()
     }
 
-    /// Starts reads until `readAhead` are in flight or waiting to be returned.
+    /// Starts reads until `readAhead` are in flight, or twice that wait to be returned.
     private func fill() {
-        while !ended && chunks.count < readAhead {
+        while !ended && pending < readAhead && chunks.count < 2 * readAhead {
             var length = chunkSize
             if let end {
                 if nextOffset >= end { ended = true; return }
@@ -145,7 +149,9 @@ public final class FileReader: @unchecked Sendable {
             nextOffset += Int64(length)
             let memory = pool.take().takeMemory()
             let limit = end
+            pending += 1
             file.startTransfer(.read, memory: memory, count: length, offset: chunk.offset) { [self] outcome in
+                pending -= 1
                 switch outcome {
                 case .success(var count):
                     if let limit { count = max(0, min(count, Int(limit - chunk.offset))) }
@@ -158,6 +164,7 @@ public final class FileReader: @unchecked Sendable {
                 let waiting = waiter
                 waiter = nil
                 waiting?.resume()
+                fill()
             }
         }
     }

@@ -100,6 +100,12 @@ struct DiskReport {
             lines.append(pad(peer.engine.label, 28) + pad(Summary(results.map(\.iops)).formatted(0), 28)
                 + pad(Summary(results.map(\.cpuMicrosecondsPerIO)).formatted(2), 24) + Summary(ratios).formatted(2) + "x")
         }
+        let stats = shoal.compactMap(\.stats)
+        let ios = Double(shoal.map(\.ios).reduce(0, +))
+        func per(_ count: (ReactorStats) -> Int) -> String { format(Double(stats.map(count).reduce(0, +)) / ios, 2) }
+        lines.append(
+            "Shoal per I/O: io_submit \(per(\.ioSubmitCalls)), io_getevents \(per(\.ioGeteventsCalls)), "
+                + "ticks \(per(\.ticks)), blocking steps \(per(\.sleeps))")
         lines.append("fio command: " + peers[0].0.commandLine.dropLast().joined(separator: " ") + " --ioengine=...\n")
         return lines.joined(separator: "\n")
     }

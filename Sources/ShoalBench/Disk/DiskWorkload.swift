@@ -24,6 +24,8 @@ struct DiskResult: Sendable {
     let ios: Int
     let seconds: Double
     let cpuNanoseconds: Double
+    /// The reactor's counters over the run (Shoal only).
+    var stats: ReactorStats? = nil
 
     var iops: Double { Double(ios) / seconds }
     var cpuMicrosecondsPerIO: Double { ios > 0 ? cpuNanoseconds / 1e3 / Double(ios) : .nan }
@@ -50,6 +52,7 @@ struct ShoalDiskRun: Sendable {
         let deadline = Reactor.Instant.now.advanced(by: .nanoseconds(Int64(seconds * 1e9)))
         let cpuBefore = processCPUNanoseconds()
         let start = monotonicNanoseconds()
+        let statsBefore = reactor.stats
         let ios: Int
         if pattern == .read {
             ios = try await sequential(file, until: deadline)
@@ -64,8 +67,9 @@ struct ShoalDiskRun: Sendable {
         }
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
         let cpu = Double(processCPUNanoseconds() - cpuBefore)
+        let stats = reactor.stats.since(statsBefore)
         try await file.close()
-        return DiskResult(ios: ios, seconds: elapsed, cpuNanoseconds: cpu)
+        return DiskResult(ios: ios, seconds: elapsed, cpuNanoseconds: cpu, stats: stats)
     }
 
     /// One of `depth` tasks, each with one random read or write in flight.

@@ -14,7 +14,7 @@ func openForReading(_ path: String) throws -> OwnedDescriptor {
 
 @Suite("Reactor AIO: reads, writes, sync, batching, errors, cancellation")
 struct ReactorIOTests {
-    @Test("reads return the file's bytes in the buffer; one io_submit carries a tick's requests")
+    @Test("reads return the file's bytes in the buffer; a tick's requests go to the kernel in batches")
     func readsMatchContent() async throws {
         let path = try scratchPath("reactor-reads")
         defer { unlink(path) }
@@ -43,8 +43,10 @@ struct ReactorIOTests {
         }
         #expect(matches.count == blocks)
         #expect(matches.allSatisfy { $0 })
-        // The 32 tasks queue their reads in one tick: they go to the kernel together.
-        #expect(stats.ioSubmitCalls <= 3, "\(stats.ioSubmitCalls) io_submit calls for \(blocks) reads")
+        // The 32 tasks queue their reads in one tick. The first goes at once (the kernel
+        // has nothing to do), the rest in batches that grow while the kernel has four
+        // times as many as wait: about a dozen calls, never one per read.
+        #expect(stats.ioSubmitCalls <= blocks / 2, "\(stats.ioSubmitCalls) io_submit calls for \(blocks) reads")
     }
 
     @Test("a read past the end of the file gives a short count, and zero at the end")

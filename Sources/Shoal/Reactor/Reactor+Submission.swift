@@ -4,7 +4,10 @@ extension Reactor {
     /// Step 2: hands queued requests to the kernel, the reactor's own polls first, then
     /// user requests while fewer than ``Configuration/maximumIOInFlight`` are in the kernel.
     /// One `io_submit` per 256 requests; more only to step past a request the kernel rejects.
-    func submitQueued() {
+    /// Returns how many requests the kernel took.
+    @discardableResult
+    func submitQueued() -> Int {
+        var sent = 0
         while true {
             var count = 0
             if epollPoll.state == .queued {
@@ -19,14 +22,15 @@ extension Reactor {
             let users = min(submissionQueue.count, room, submitBatch.count - count)
             for position in 0..<users { submitBatch[count + position] = submissionQueue[position] }
             count += users
-            if count == 0 { return }
+            if count == 0 { return sent }
             counters.ioSubmitCalls &+= 1
             do {
                 let taken = try reaper.context.submit(UnsafeMutableBufferPointer(rebasing: submitBatch[..<count]))
                 for position in 0..<taken { markSubmitted(submitBatch[position]!) }
+                sent += taken
                 // Fewer taken: the kernel has no slot now (EAGAIN). The rest waits for
                 // completions; a full batch means there may be more to send.
-                if taken < count || count < submitBatch.count { return }
+                if taken < count || count < submitBatch.count { return sent }
             } catch {
                 rejectSubmission(submitBatch[0]!, error)
             }

@@ -5,12 +5,12 @@ import Shoal
 
 let hostname = try await Reactor.run { reactor in
     // This closure, and every task it starts, runs on the reactor's own thread.
-    let file = try FileDescriptor.open("/etc/hostname", .readOnly)
-    defer { try? file.close() }
-    let buffer = try await reactor.read(from: file, at: 0, into: IOBuffer(capacity: 4096))
+    let file = try await File.open("/etc/hostname", on: reactor)
+    let bytes = try await file.read(at: 0, count: 4096)
+    try await file.close()
     async let pause: Void = reactor.sleep(for: .milliseconds(10))
     try await pause
-    return String(decoding: buffer.bytes, as: UTF8.self)
+    return String(decoding: bytes.bytes, as: UTF8.self)
 }
 print(hostname, terminator: "")
 

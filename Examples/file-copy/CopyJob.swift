@@ -17,7 +17,7 @@ struct CopyFailure: Error {
 /// One copy: checks, the temporary file, the reactor loop, the rename.
 struct CopyJob: Sendable {
     /// Defaults chosen by measurement (docs/performance.md, "Copying a file").
-    static let defaultDepth = 4
+    static let defaultDepth = 2
     static let defaultBlockSize = 1 << 20
 
     let source: FilePath
@@ -144,7 +144,10 @@ struct CopyJob: Sendable {
         from input: File, to output: File, total: Int64, interrupted: @escaping @Sendable () -> Bool
     ) async throws -> Int64 {
         let reader = FileReader(input, chunkSize: blockSize, readAhead: depth)
-        let writer = FileWriter(output, chunkSize: blockSize, writeBehind: depth)
+        // The writer hands each written chunk back to the reader's pool: after the first
+        // few, no chunk is allocated (or zero-filled, or faulted in) again.
+        let writer = FileWriter(
+            output, chunkSize: blockSize, writeBehind: depth, expectedSize: total, pool: reader.pool)
         let bar = progress ? ProgressBar(total: total) : nil
         var copied: Int64 = 0
         do {

@@ -47,7 +47,9 @@ public final class FileReader: @unchecked Sendable {
     /// A short or failed read was seen: no more reads are started.
     private var ended = false
     private var closed = false
-    private let pool: IOBufferPool
+    /// Where the reader takes the memory of its reads, and ``recycle(_:)`` puts it back.
+    /// Hand it to a ``FileWriter`` that consumes the chunks, so they come back here.
+    public let pool: IOBufferPool
 
     /// A reader of `file` from offset `start` (aligned down for direct I/O) up to `end`
     /// (default: the end of the file).
@@ -55,7 +57,12 @@ public final class FileReader: @unchecked Sendable {
     /// - Parameters:
     ///   - chunkSize: bytes per read, rounded up to the file's alignment; default 128 KiB.
     ///   - readAhead: reads in flight at once, at least 1; default 4.
-    public init(_ file: File, from start: Int64 = 0, to end: Int64? = nil, chunkSize: Int = 128 << 10, readAhead: Int = 4) {
+    ///   - pool: buffers to read into (used if they are `chunkSize` bytes with the
+    ///     file's alignment; otherwise the reader makes its own).
+    public init(
+        _ file: File, from start: Int64 = 0, to end: Int64? = nil, chunkSize: Int = 128 << 10, readAhead: Int = 4,
+        pool: IOBufferPool? = nil
+    ) {
         self.file = file
         self.chunkSize = file.alignUp(max(chunkSize, 1))
         self.readAhead = max(readAhead, 1)
@@ -63,9 +70,12 @@ public final class FileReader: @unchecked Sendable {
         self.position = first
         self.nextOffset = first
         self.end = end
-        self.pool = IOBufferPool(
-            capacity: self.chunkSize, alignment: max(file.alignment.memory, IOBuffer.defaultAlignment),
-            limit: 2 * self.readAhead)
+        let alignment = max(file.alignment.memory, IOBuffer.defaultAlignment)
+        if let pool, pool.capacity == self.chunkSize, pool.alignment == alignment {
+            self.pool = pool
+        } else {
+            self.pool = IOBufferPool(capacity: self.chunkSize, alignment: alignment, limit: 2 * self.readAhead)
+        }
     }
 
     deinit {

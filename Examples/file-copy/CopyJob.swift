@@ -26,13 +26,20 @@ struct CopyJob: Sendable {
     let blockSize: Int
     let verify: Bool
     let progress: Bool
+    /// The destination was written with a trailing `/`: it must be a folder.
+    let destinationIsFolder: Bool
 
-    /// "4096", "128K", "1M" in bytes.
+    /// "4096", "128K", "1M" in bytes; `nil` when it is not a size or does not fit.
     static func parseSize(_ text: String) -> Int? {
         let units: [Character: Int] = ["K": 1 << 10, "k": 1 << 10, "M": 1 << 20, "m": 1 << 20]
-        if let last = text.last, let unit = units[last] { return Int(text.dropLast()).map { $0 * unit } }
-        return Int(text)
+        guard let last = text.last, let unit = units[last] else { return Int(text) }
+        guard let number = Int(text.dropLast()) else { return nil }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : bytes
     }
+
+    /// The longest file name Linux file systems take (NAME_MAX).
+    static let longestName = 255
 
     func run(interrupted: @escaping @Sendable () -> Bool) async -> Result<String, CopyFailure> {
         do {
@@ -51,7 +58,12 @@ struct CopyJob: Sendable {
         let parent = target.removingLastComponent()
         let folder: FilePath = parent.isEmpty ? "." : parent
         let name = target.lastComponent?.string ?? "copy"
-        let temporary = folder.appending(".\(name).shoal-copy-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        // ".NAME.shoal-copy-PID-RANDOM", with NAME cut so the whole stays a valid name.
+        let suffix = ".shoal-copy-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let room = Self.longestName - 1 - suffix.utf8.count
+        var stem = Substring(name)
+        while stem.utf8.count > room { stem = stem.dropLast() }
+        let temporary = folder.appending("." + stem + suffix)
         let start = Reactor.Instant.now
         let input: File
         do {
@@ -62,16 +74,20 @@ struct CopyJob: Sendable {
         var output: File?
         do {
             do {
+                // The source's permissions, without set-user-id, set-group-id or sticky
+                // bits (as cp without -p).
+                let permissions = FilePermissions(rawValue: sourceStatus.permissions.rawValue & 0o777)
                 output = try await File.open(
-                    temporary, .readWrite, options: [.create, .exclusiveCreate], permissions: sourceStatus.permissions,
-                    on: reactor)
+                    temporary, .readWrite, options: [.create, .exclusiveCreate], permissions: permissions, on: reactor)
             } catch {
                 throw CopyFailure.destination("cannot create a file in \(folder): \(Self.reason(error))")
             }
             let bytes = try await transfer(from: input, to: output!, total: sourceStatus.size, interrupted: interrupted)
-            if verify { try await compare(input, output!, bytes: bytes) }
+            if verify { try await compare(input, output!, bytes: bytes, interrupted: interrupted) }
+            if interrupted() { throw CancellationError() }
             try await output!.close()
             try await input.close()
+            if interrupted() { throw CancellationError() }
             do {
                 try await fileSystem.rename(temporary, to: target)
                 try await fileSystem.sync(directory: folder)
@@ -112,18 +128,32 @@ struct CopyJob: Sendable {
     }
 
     /// The destination file: `destination`, or a file named as the source inside it
-    /// when it is a folder. Refuses a copy onto the source itself.
+    /// when it is a folder (which a trailing `/` demands). A symbolic link is followed,
+    /// as `cp` does. Refuses a copy onto the source itself, and replacing anything but a
+    /// regular file.
     private func resolveDestination(_ sourceStatus: Stat, on fileSystem: FileSystem) async throws -> FilePath {
         var target = destination
-        if let status = try? await fileSystem.status(of: destination), status.type == .directory {
+        let destinationStatus = try? await fileSystem.status(of: destination)
+        if let destinationStatus, destinationStatus.type == .directory {
             guard let name = source.lastComponent else { throw CopyFailure.destination("cannot name the copy of \(source)") }
             target = destination.appending(name)
+        } else if destinationIsFolder {
+            throw CopyFailure.destination("cannot copy into \(destination)/: it is not a directory")
+        }
+        if let link = try? await fileSystem.status(of: target, followingSymlinks: false), link.type == .symbolicLink,
+            let resolved = Self.resolve(target)
+        {
+            target = resolved
         }
         if let status = try? await fileSystem.status(of: target) {
             if status.deviceID == sourceStatus.deviceID && status.inode == sourceStatus.inode {
                 throw CopyFailure.destination("cannot copy \(source) onto itself (\(target))")
             }
-            if status.type == .directory { throw CopyFailure.destination("cannot replace \(target): it is a directory") }
+            switch status.type {
+            case .regular: break
+            case .directory: throw CopyFailure.destination("cannot replace \(target): it is a directory")
+            default: throw CopyFailure.destination("cannot replace \(target): it is not a regular file")
+            }
         }
         let parent = target.removingLastComponent()
         let folder: FilePath = parent.isEmpty ? "." : parent
@@ -147,7 +177,7 @@ struct CopyJob: Sendable {
         // The writer hands each written chunk back to the reader's pool: after the first
         // few, no chunk is allocated (or zero-filled, or faulted in) again.
         let writer = FileWriter(
-            output, chunkSize: blockSize, writeBehind: depth, expectedSize: total, pool: reader.pool)
+            output, chunkSize: reader.chunkSize, writeBehind: depth, expectedSize: total, pool: reader.pool)
         let bar = progress ? ProgressBar(total: total) : nil
         var copied: Int64 = 0
         do {
@@ -168,7 +198,9 @@ struct CopyJob: Sendable {
     }
 
     /// Reads both files back and compares them (--verify).
-    private func compare(_ input: File, _ output: File, bytes: Int64) async throws {
+    private func compare(
+        _ input: File, _ output: File, bytes: Int64, interrupted: @escaping @Sendable () -> Bool
+    ) async throws {
         let left = FileReader(input, chunkSize: blockSize, readAhead: depth)
         let right = FileReader(output, chunkSize: blockSize, readAhead: depth)
         var offset: Int64 = 0
@@ -178,11 +210,24 @@ struct CopyJob: Sendable {
                 break
             }
             guard let b = try await right.next() else { break }
-            let same = a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.elementsEqual(y) } }
+            if interrupted() { throw CancellationError() }
+            let same = a.withUnsafeBytes { x in
+                b.withUnsafeBytes { y in x.count == y.count && memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+            }
             if !same { break }
             offset += Int64(a.count)
+            left.recycle(a)
+            right.recycle(b)
+            await Task.yield()
         }
         throw CopyFailure(message: "verify failed: \(destination) differs from \(source) near byte \(offset)", exitCode: 65)
+    }
+
+    /// The path a symbolic link leads to (`realpath`), or `nil` if it leads nowhere.
+    static func resolve(_ path: FilePath) -> FilePath? {
+        guard let resolved = path.withPlatformString({ realpath($0, nil) }) else { return nil }
+        defer { free(resolved) }
+        return FilePath(String(cString: resolved))
     }
 
     static func reason(_ error: any Error) -> String {

@@ -14,7 +14,8 @@ enum Interruption {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { _ in Interruption.raised.store(true, ordering: .relaxed) }
             sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
+            // A second signal is not caught: it ends the process at once.
+            action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND))
             sigaction(signal, &action, nil)
         }
         return { raised.load(ordering: .relaxed) }

@@ -54,7 +54,7 @@ struct ShoalCopy: AsyncParsableCommand {
         let job = CopyJob(
             source: FilePath(source), destination: FilePath(destination), depth: depth,
             blockSize: CopyJob.parseSize(blockSize)!, verify: verify,
-            progress: !quiet && isatty(STDERR_FILENO) == 1)
+            progress: !quiet && isatty(STDERR_FILENO) == 1, destinationIsFolder: destination.hasSuffix("/"))
         let interrupted = Interruption.watch()
         let outcome = await job.run(interrupted: interrupted)
         switch outcome {

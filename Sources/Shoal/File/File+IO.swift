@@ -29,10 +29,16 @@ extension File {
 
     /// Reads `count` bytes at any `offset`, aligning the request for direct I/O, and
     /// returns a buffer holding exactly the bytes read (fewer at the end of the file).
+    ///
+    /// The count is cut to what the file holds past `offset` (its size now), so a large
+    /// count allocates no more than the file can give.
     public nonisolated(nonsending) func read(at offset: Int64, count: Int) async throws -> IOBuffer {
         guard offset >= 0, count >= 0 else {
             throw ReactorError.invalidArgument("read of \(count) bytes at offset \(offset) of \(path)")
         }
+        let size = try self.size()
+        let count = Int(min(Int64(count), max(0, size - offset)))
+        if count == 0 { return IOBuffer(capacity: 0) }
         let start = alignDown(offset)
         let lead = Int(offset - start)
         let span = alignUp(lead + count)
@@ -137,8 +143,16 @@ extension File {
             ? .read(descriptor: descriptor, into: memory.base + skip, count: count, offset: offset, userData: 0)
             : .write(descriptor: descriptor, from: memory.base + skip, count: count, offset: offset, userData: 0)
         do {
-            // Never more than asked: the ring is process memory (see Reactor.read).
-            return min(Int(try await tracked { try await reactor.perform(request, holding: memory) }), count)
+            try beginRequest()
+        } catch {
+            memory.deallocate()
+            throw error
+        }
+        do {
+            // Counted until the kernel is done, not until the task resumes: a cancelled
+            // task resumes at once, while the kernel may still use the file. Never more
+            // than asked: the ring is process memory (see Reactor.read).
+            return min(Int(try await reactor.perform(request, holding: memory, onRelease: endRequest)), count)
         } catch var error as SystemCallError {
             error = SystemCallError(call: error.call, errno: error.errno, path: path, detail: error.detail)
             throw error
@@ -162,9 +176,20 @@ extension File {
         }
     }
 
+    /// Refuses a read of a file opened write-only, or a write of one opened read-only.
+    func checkMode(_ call: String) throws {
+        if call == "write" && mode == .readOnly {
+            throw ReactorError.invalidArgument("write to \(path), which was opened read-only")
+        }
+        if call == "read" && mode == .writeOnly {
+            throw ReactorError.invalidArgument("read of \(path), which was opened write-only")
+        }
+    }
+
     /// Validates a transfer before the kernel sees it.
     private func check(_ call: String, offset: Int64, length: Int, capacity: Int, bufferAlignment: Int) throws {
         try checkOpen(call)
+        try checkMode(call)
         guard offset >= 0, length >= 0, length <= capacity else {
             throw ReactorError.invalidArgument(
                 "\(call) of \(length) bytes at offset \(offset) of \(path) with a buffer of \(capacity) bytes")
@@ -192,34 +217,21 @@ extension File {
         completion: @escaping (Result<Int, any Error>) -> Void
     ) {
         precondition(reactor.isOnReactorThread, "File streams must be used on the reactor thread")
-        let began = usage.withLock { usage -> Bool in
-            if usage.closed { return false }
-            usage.inFlight += 1
-            return true
-        }
-        guard began else {
+        do {
+            try beginRequest()
+        } catch {
             memory.deallocate()
-            completion(.failure(SystemCallError(call: "I/O", errno: .badFileDescriptor, path: path, detail: "the file was closed")))
+            completion(.failure(error))
             return
         }
         let path = path
-        let finish = { [self] (outcome: Result<Int, any Error>) in
-            let closer = usage.withLock { usage -> UnsafeContinuation<Void, Never>? in
-                usage.inFlight -= 1
-                guard usage.inFlight == 0, let closer = usage.closer else { return nil }
-                usage.closer = nil
-                return closer
-            }
-            completion(outcome)
-            closer?.resume()
-        }
         if isDirect {
             let request: AIORequest =
                 direction == .read
                 ? .read(descriptor: descriptor, into: memory.base, count: count, offset: offset, userData: 0)
                 : .write(descriptor: descriptor, from: memory.base, count: count, offset: offset, userData: 0)
-            reactor.submit(request, holding: memory) { outcome in
-                finish(
+            reactor.submit(request, holding: memory, onRelease: endRequest) { outcome in
+                completion(
                     outcome.map { min(Int($0), count) }.mapError { error in
                         guard let error = error as? SystemCallError else { return error }
                         return SystemCallError(call: error.call, errno: error.errno, path: path, detail: error.detail)
@@ -229,13 +241,15 @@ extension File {
             let fd = descriptor
             do {
                 try reactor.startBlocking({ try Self.positional(direction, fd, memory.base, count, offset, path) }) {
-                    outcome in
+                    [self] outcome in
                     if case .failure = outcome { memory.deallocate() }
-                    finish(outcome)
+                    endRequest()
+                    completion(outcome)
                 }
             } catch {
                 memory.deallocate()
-                finish(.failure(error))
+                endRequest()
+                completion(.failure(error))
             }
         }
     }

@@ -37,7 +37,15 @@ extension File {
                 throw SystemCallError(call: "close", errno: .current, path: path)
             }
         }
-        if reactor.currentPhase == .stopped { try close() } else { try await reactor.performBlocking { try close() } }
+        // The descriptor is closed whatever happens: here, if the blocking-call thread
+        // cannot take the call (the task is cancelled, the reactor stopped).
+        do {
+            try await reactor.performBlocking { try close() }
+        } catch is CancellationError {
+            try close()
+        } catch is ReactorError {
+            try close()
+        }
     }
 
     /// Whether ``close()`` has been called.
@@ -94,15 +102,17 @@ extension File {
         }
     }
 
-    /// Throws if the file was closed.
+    /// Throws if the file was closed or its reactor stopped.
     func checkOpen(_ call: String) throws {
         if usage.withLock({ $0.closed }) {
             throw SystemCallError(call: call, errno: .badFileDescriptor, path: path, detail: "the file was closed")
         }
+        if reactor.currentPhase == .stopped { throw ReactorError.stopped("\(call) \(path)") }
     }
 
-    /// Runs `body` counted as a request in flight, so ``close()`` waits for it.
-    nonisolated(nonsending) func tracked<T>(_ body: nonisolated(nonsending) () async throws -> T) async throws -> T {
+    /// Counts a request in flight, so ``close()`` waits for it; throws if the file was
+    /// closed. Every successful call is matched by one ``endRequest()``.
+    func beginRequest() throws {
         let open = usage.withLock { usage -> Bool in
             if usage.closed { return false }
             usage.inFlight += 1
@@ -111,15 +121,25 @@ extension File {
         guard open else {
             throw SystemCallError(call: "I/O", errno: .badFileDescriptor, path: path, detail: "the file was closed")
         }
-        defer {
-            let closer = usage.withLock { usage -> UnsafeContinuation<Void, Never>? in
-                usage.inFlight -= 1
-                guard usage.inFlight == 0, let closer = usage.closer else { return nil }
-                usage.closer = nil
-                return closer
-            }
-            closer?.resume()
+    }
+
+    /// A request counted by ``beginRequest()`` is over (the kernel is done with it).
+    @Sendable
+    func endRequest() {
+        let closer = usage.withLock { usage -> UnsafeContinuation<Void, Never>? in
+            usage.inFlight -= 1
+            guard usage.inFlight == 0, let closer = usage.closer else { return nil }
+            usage.closer = nil
+            return closer
         }
+        closer?.resume()
+    }
+
+    /// Runs `body`, which ends when the kernel is done with what it started (a blocking
+    /// call, or a request the task waited for), counted as a request in flight.
+    nonisolated(nonsending) func tracked<T>(_ body: nonisolated(nonsending) () async throws -> T) async throws -> T {
+        try beginRequest()
+        defer { endRequest() }
         return try await body()
     }
 }

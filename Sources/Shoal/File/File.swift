@@ -79,6 +79,8 @@ public final class File: @unchecked Sendable {
     public let alignment: Alignment
     /// Why direct I/O is off when it was preferred, or `nil`.
     public let directIOUnavailableReason: String?
+    /// What the file was opened for.
+    public let mode: FileDescriptor.AccessMode
 
     /// Requests in flight, whether ``close()`` was called, and the task that waits in
     /// `close()` for the requests to end. Calls may come from any thread.
@@ -90,10 +92,11 @@ public final class File: @unchecked Sendable {
     let usage = Mutex(Usage())
 
     init(
-        reactor: Reactor, path: FilePath, descriptor: FileDescriptor, isDirect: Bool, alignment: Alignment,
-        directIOUnavailableReason: String?
+        reactor: Reactor, path: FilePath, descriptor: FileDescriptor, mode: FileDescriptor.AccessMode, isDirect: Bool,
+        alignment: Alignment, directIOUnavailableReason: String?
     ) {
         self.reactor = reactor
+        self.mode = mode
         self.path = path
         self.descriptor = descriptor
         self.isDirect = isDirect
@@ -114,12 +117,14 @@ public final class File: @unchecked Sendable {
     /// - Parameters:
     ///   - mode: read, write, or both (swift-system's access modes).
     ///   - options: `.create`, `.truncate`, `.exclusiveCreate`, ... (swift-system's
-    ///     open options; `O_CLOEXEC` is always added).
+    ///     open options; `O_CLOEXEC` is always added). Not `.append`: every read and
+    ///     write of a `File` names its offset.
     ///   - permissions: for a file created by the call.
     ///   - directIO: ``DirectIO/preferred`` by default.
     /// - Throws: ``SystemCallError`` naming `open` and the path (`ENOENT`, `EACCES`,
     ///   `EEXIST`, `EINVAL` with "this file system does not support O_DIRECT" when
-    ///   direct I/O is required and refused, ...); ``ReactorError/stopped(_:)``.
+    ///   direct I/O is required and refused, ...); ``ReactorError/invalidArgument(_:)``
+    ///   for `.append`; ``ReactorError/stopped(_:)``.
     public static func open(
         _ path: FilePath,
         _ mode: FileDescriptor.AccessMode = .readOnly,
@@ -128,11 +133,16 @@ public final class File: @unchecked Sendable {
         directIO: DirectIO = .preferred,
         on reactor: Reactor
     ) async throws -> File {
+        if options.contains(.append) {
+            throw ReactorError.invalidArgument(
+                "open \(path) with .append: a File reads and writes at offsets; use FileWriter to write at the end")
+        }
+        if reactor.currentPhase == .stopped { throw ReactorError.stopped("open \(path)") }
         let opened = try await reactor.performBlocking {
             try FileOpening.open(path, mode, options: options, permissions: permissions, directIO: directIO)
         }
         return File(
-            reactor: reactor, path: path, descriptor: opened.descriptor, isDirect: opened.isDirect,
+            reactor: reactor, path: path, descriptor: opened.descriptor, mode: mode, isDirect: opened.isDirect,
             alignment: opened.alignment, directIOUnavailableReason: opened.directIOUnavailableReason)
     }
 
@@ -142,9 +152,11 @@ public final class File: @unchecked Sendable {
         IOBuffer(capacity: alignUp(max(capacity, 0)), alignment: max(alignment.memory, IOBuffer.defaultAlignment))
     }
 
-    /// `value` rounded up to the offset alignment.
+    /// `value` rounded up to the offset alignment (clamped below `Int.max`).
     func alignUp(_ value: Int) -> Int {
-        (value + alignment.offset - 1) / alignment.offset * alignment.offset
+        let unit = alignment.offset
+        let (sum, overflow) = value.addingReportingOverflow(unit - 1)
+        return overflow ? Int.max / unit * unit : sum / unit * unit
     }
 
     /// `value` rounded down to the offset alignment.

@@ -18,18 +18,39 @@ enum FileOpening {
         _ path: FilePath, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions,
         permissions: FilePermissions, directIO: File.DirectIO
     ) throws -> Opened {
-        // O_NONBLOCK: opening a FIFO must not wait for its other end. It changes nothing
-        // for regular files and block devices, the only kinds kept.
-        let flags = mode.rawValue | options.rawValue | O_CLOEXEC | O_NONBLOCK
-        let descriptor = retryingOpen(path, flags, permissions)
-        if descriptor < 0 { throw SystemCallError(call: "open", errno: .current, path: path) }
+        // What has no offsets is refused before it is opened: opening a socket fails
+        // (ENXIO), a FIFO may wait for its other end, a device may act on the open.
+        var info = stat()
+        if path.withPlatformString({ fstatat(AT_FDCWD, $0, &info, 0) }) == 0 { try checkKind(info.st_mode, path) }
+        // O_TRUNC waits until the file is known to be usable, and O_CREAT is made
+        // exclusive when possible, so that a failure (direct I/O required and refused)
+        // leaves an existing file as it was and removes a file this call created.
+        // O_NONBLOCK keeps a FIFO that appeared meanwhile from blocking the open; it
+        // changes nothing for regular files and block devices, the only kinds kept.
+        let base = mode.rawValue | (options.rawValue & ~(O_TRUNC | O_CREAT | O_EXCL)) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY
+        var descriptor: Int32 = -1
+        var created = false
+        if options.contains(.create) {
+            descriptor = retryingOpen(path, base | O_CREAT | O_EXCL, permissions)
+            created = descriptor >= 0
+            if descriptor < 0 && (Errno.current != .fileExists || options.contains(.exclusiveCreate)) {
+                throw SystemCallError(call: "open", errno: .current, path: path)
+            }
+        }
+        if descriptor < 0 {
+            descriptor = retryingOpen(path, base, permissions)
+            if descriptor < 0 { throw SystemCallError(call: "open", errno: .current, path: path) }
+        }
         let fd = FileDescriptor(rawValue: descriptor)
         do {
-            try checkKind(fd, path)
-            // Direct I/O is switched on after the open (fcntl F_SETFL), so a file system
-            // that refuses it never sees an open that creates the file and then fails.
-            // O_NONBLOCK goes: AIO and positional calls ignore it, but a block device
-            // read through the page cache must not see EAGAIN.
+            var opened = stat()
+            guard fstat(descriptor, &opened) == 0 else {
+                throw SystemCallError(call: "fstat", errno: .current, path: path)
+            }
+            try checkKind(opened.st_mode, path)
+            // Direct I/O is switched on after the open (fcntl F_SETFL). O_NONBLOCK goes:
+            // AIO and positional calls ignore it, but a block device read through the page
+            // cache must not see EAGAIN.
             let status = fcntl(descriptor, F_GETFL) & ~O_NONBLOCK
             var reason: String? = directIO == .disabled ? "direct I/O disabled" : nil
             if directIO != .disabled && fcntl(descriptor, F_SETFL, status | shoal_o_direct()) != 0 {
@@ -41,6 +62,9 @@ enum FileOpening {
                 }
             }
             if reason != nil { _ = fcntl(descriptor, F_SETFL, status) }
+            if options.contains(.truncate) && !created && ftruncate(descriptor, 0) != 0 {
+                throw SystemCallError(call: "ftruncate", errno: .current, path: path, detail: "to 0 bytes (O_TRUNC)")
+            }
             let isDirect = reason == nil
             var alignment = File.Alignment.none
             if isDirect {
@@ -50,10 +74,8 @@ enum FileOpening {
             return Opened(descriptor: fd, isDirect: isDirect, alignment: alignment, directIOUnavailableReason: reason)
         } catch {
             _ = Glibc.close(descriptor)
-            // A file this call created (exclusively) goes with the failure.
-            if options.contains(.exclusiveCreate) && options.contains(.create) {
-                _ = path.withPlatformString { Glibc.unlink($0) }
-            }
+            // A file this call created goes with the failure.
+            if created { _ = path.withPlatformString { Glibc.unlink($0) } }
             throw error
         }
     }
@@ -66,10 +88,8 @@ enum FileOpening {
     }
 
     /// Refuses what has no offsets (a FIFO, socket or character device) and directories.
-    private static func checkKind(_ fd: FileDescriptor, _ path: FilePath) throws {
-        var info = stat()
-        guard fstat(fd.rawValue, &info) == 0 else { throw SystemCallError(call: "fstat", errno: .current, path: path) }
-        switch info.st_mode & S_IFMT {
+    private static func checkKind(_ mode: mode_t, _ path: FilePath) throws {
+        switch mode & S_IFMT {
         case S_IFREG, S_IFBLK:
             return
         case S_IFDIR:

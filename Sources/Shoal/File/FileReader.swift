@@ -38,24 +38,33 @@ public final class FileReader: @unchecked Sendable {
         init(offset: Int64) { self.offset = offset }
     }
 
-    private let end: Int64?
+    private let end: Int64
     private var nextOffset: Int64
+    /// Bytes of the first chunk before `start` (direct I/O reads from an aligned offset).
+    private var lead: Int
     /// Reads started and not completed.
     private var pending = 0
     private var chunks = Deque<Chunk>()
     private var waiter: UnsafeContinuation<Void, Never>?
+    /// ``close()`` waiting for the reads in flight.
+    private var closer: UnsafeContinuation<Void, Never>?
     /// A short or failed read was seen: no more reads are started.
     private var ended = false
+    /// Where a short read ended the file: chunks at or past it are dropped.
+    private var shortEnd: Int64?
+    /// ``next()`` returned `nil`, or ``close()`` was called: it returns `nil` from now on.
+    private var exhausted = false
     private var closed = false
     /// Where the reader takes the memory of its reads, and ``recycle(_:)`` puts it back.
     /// Hand it to a ``FileWriter`` that consumes the chunks, so they come back here.
     public let pool: IOBufferPool
 
-    /// A reader of `file` from offset `start` (aligned down for direct I/O) up to `end`
-    /// (default: the end of the file).
+    /// A reader of `file` from offset `start` up to `end` (default: the end of the file
+    /// as it is now; bytes appended later are not read).
     ///
     /// - Parameters:
-    ///   - chunkSize: bytes per read, rounded up to the file's alignment; default 128 KiB.
+    ///   - chunkSize: bytes per read, rounded up to the file's alignment, and down to what
+    ///     the range needs; default 128 KiB.
     ///   - readAhead: reads in flight at once, at least 1; default 4.
     ///   - pool: buffers to read into (used if they are `chunkSize` bytes with the
     ///     file's alignment; otherwise the reader makes its own).
@@ -64,11 +73,18 @@ public final class FileReader: @unchecked Sendable {
         pool: IOBufferPool? = nil
     ) {
         self.file = file
-        self.chunkSize = file.alignUp(max(chunkSize, 1))
-        self.readAhead = max(readAhead, 1)
-        let first = file.alignDown(max(start, 0))
-        self.position = first
+        let start = max(start, 0)
+        let end = max(end ?? ((try? file.size()) ?? 0), start)
+        let first = file.alignDown(start)
+        // A range smaller than a chunk needs no chunk larger than itself.
+        let span = file.alignUp(Int(clamping: end - first))
+        self.chunkSize = max(min(file.alignUp(max(chunkSize, 1)), span), file.alignment.offset)
+        // A buffered file's reads run one at a time on the blocking-call thread: more than
+        // two in flight would only queue there.
+        self.readAhead = file.isDirect ? max(readAhead, 1) : min(max(readAhead, 1), 2)
+        self.position = start
         self.nextOffset = first
+        self.lead = Int(start - first)
         self.end = end
         let alignment = max(file.alignment.memory, IOBuffer.defaultAlignment)
         if let pool, pool.capacity == self.chunkSize, pool.alignment == alignment {
@@ -88,14 +104,18 @@ public final class FileReader: @unchecked Sendable {
     ///
     /// - Throws: the error of the read that failed (``SystemCallError``), and the same
     ///   error again on later calls; `CancellationError` when the task is cancelled while
-    ///   it waits (the reads go on; call ``next()`` again, or ``close()``).
+    ///   it waits (the reads go on; call ``next()`` again, or ``close()``);
+    ///   ``ReactorError/invalidArgument(_:)`` when called off the reactor's thread or by
+    ///   two tasks at once; ``ReactorError/stopped(_:)`` after the reactor stopped.
     public func next() async throws -> IOBuffer? {
-        precondition(file.reactor.isOnReactorThread, "FileReader must be used on its reactor's thread")
-        if closed { return nil }
+        try checkThread("next()")
+        if closed || exhausted { return nil }
         fill()
         while let head = chunks.first, case .pending = head.state {
             try Task.checkCancellation()
-            precondition(waiter == nil, "FileReader.next() called by two tasks at once")
+            if waiter != nil {
+                throw ReactorError.invalidArgument("FileReader of \(file.path): next() called by two tasks at once")
+            }
             await withTaskCancellationHandler {
                 await withUnsafeContinuation { waiter = $0 }
             } onCancel: {
@@ -106,21 +126,40 @@ public final class FileReader: @unchecked Sendable {
                 }
             }
         }
-        guard let head = chunks.first else { return nil }
+        if closed { return nil }
+        guard let head = chunks.first else {
+            exhausted = true
+            return nil
+        }
+        // A short read before this chunk ended the file: nothing at or past it counts.
+        if let shortEnd, head.offset >= shortEnd {
+            exhausted = true
+            finishEarly()
+            return nil
+        }
         switch head.state {
         case .pending:
             return nil  // not reached: the loop above waits until the head is not pending
         case .failed(let error):
             ended = true
             throw error
-        case .done(let memory, let count):
+        case .done(let memory, var count):
             chunks.removeFirst()
-            position = head.offset + Int64(count)
+            // The first chunk of a direct file starts at an aligned offset: drop the bytes
+            // before `start`, as a buffered file's reader would never have read them.
+            let skip = min(lead, count)
+            lead = 0
+            if skip > 0 {
+                memory.base.copyMemory(from: memory.base + skip, byteCount: count - skip)
+                count -= skip
+            }
             if count == 0 {
                 memory.deallocate()
+                exhausted = true
                 finishEarly()
                 return nil
             }
+            position += Int64(count)
             fill()
             return IOBuffer(adopting: memory, count: count)
         }
@@ -134,11 +173,15 @@ public final class FileReader: @unchecked Sendable {
     /// Stops reading: waits for the reads in flight (the kernel may still write into
     /// their buffers) and frees them. ``next()`` returns `nil` afterwards.
     public func close() async {
-        precondition(file.reactor.isOnReactorThread, "FileReader must be used on its reactor's thread")
+        guard file.reactor.isOnReactorThread, !closed else { return }
         closed = true
         ended = true
-        while chunks.contains(where: { if case .pending = $0.state { true } else { false } }) {
-            await withUnsafeContinuation { waiter = $0 }
+        // A task waiting in next() gets nil.
+        let waiting = waiter
+        waiter = nil
+        waiting?.resume()
+        while pending > 0 {
+            await withUnsafeContinuation { closer = $0 }
         }
         for chunk in chunks {
             if case .done(let memory, _) = chunk.state { memory.deallocate() }
@@ -146,14 +189,23 @@ public final class FileReader: @unchecked Sendable {
         chunks.removeAll()
     }
 
+    /// Throws unless called on the reactor thread of a running reactor.
+    private func checkThread(_ call: String) throws {
+        if file.reactor.currentPhase == .stopped { throw ReactorError.stopped("FileReader.\(call) of \(file.path)") }
+        guard file.reactor.isOnReactorThread else {
+            throw ReactorError.invalidArgument(
+                "FileReader.\(call) of \(file.path) called off its reactor's thread: use it from a task on the reactor")
+        }
+    }
+
     /// Starts reads until `readAhead` are in flight, or twice that wait to be returned.
     private func fill() {
         while !ended && pending < readAhead && chunks.count < 2 * readAhead {
-            var length = chunkSize
-            if let end {
-                if nextOffset >= end { ended = true; return }
-                length = min(length, file.alignUp(Int(end - nextOffset)))
+            if nextOffset >= end {
+                ended = true
+                return
             }
+            let length = min(chunkSize, file.alignUp(Int(clamping: end - nextOffset)))
             let chunk = Chunk(offset: nextOffset)
             chunks.append(chunk)
             nextOffset += Int64(length)
@@ -164,9 +216,13 @@ public final class FileReader: @unchecked Sendable {
                 pending -= 1
                 switch outcome {
                 case .success(var count):
-                    if let limit { count = max(0, min(count, Int(limit - chunk.offset))) }
+                    count = max(0, min(count, Int(clamping: limit - chunk.offset)))
                     chunk.state = .done(memory, count)
-                    if count < length { ended = true }
+                    if count < length {
+                        ended = true
+                        let end = chunk.offset + Int64(count)
+                        shortEnd = min(shortEnd ?? end, end)
+                    }
                 case .failure(let error):
                     chunk.state = .failed(error)
                     ended = true
@@ -174,17 +230,24 @@ public final class FileReader: @unchecked Sendable {
                 let waiting = waiter
                 waiter = nil
                 waiting?.resume()
+                if pending == 0 {
+                    let closing = closer
+                    closer = nil
+                    closing?.resume()
+                }
                 fill()
             }
         }
     }
 
-    /// The file ended before the chunks still queued: drop them once they complete.
+    /// The file ended before the chunks still queued: drop those that are done (the
+    /// others free their memory in ``close()`` or when the reader goes).
     private func finishEarly() {
         ended = true
-        while let chunk = chunks.last, case .done(let memory, _) = chunk.state {
+        chunks.removeAll { chunk in
+            guard case .done(let memory, _) = chunk.state else { return false }
             memory.deallocate()
-            chunks.removeLast()
+            return true
         }
     }
 }

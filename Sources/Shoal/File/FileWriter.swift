@@ -50,6 +50,8 @@ public final class FileWriter: @unchecked Sendable {
     private var reserveStep: Int64 = 8 << 20
     private let expectedSize: Int64?
     private var reserving: Bool
+    /// The file's size when the writer was made: finishing never makes it shorter.
+    private let originalSize: Int64
 
     /// A writer of `file` from offset `start` (which must be aligned on a direct file).
     ///
@@ -68,12 +70,15 @@ public final class FileWriter: @unchecked Sendable {
     ) {
         self.file = file
         self.chunkSize = file.alignUp(max(chunkSize, 1))
-        self.writeBehind = max(writeBehind, 1)
+        // A buffered file's writes run one at a time on the blocking-call thread: more
+        // than two in flight would only queue there.
+        self.writeBehind = file.isDirect ? max(writeBehind, 1) : min(max(writeBehind, 1), 2)
         self.start = start
         self.nextOffset = start
         self.expectedSize = expectedSize
         self.reserving = file.isDirect
-        self.reservedEnd = max((try? file.size()) ?? 0, start)
+        self.originalSize = (try? file.size()) ?? 0
+        self.reservedEnd = max(originalSize, start)
         let alignment = max(file.alignment.memory, IOBuffer.defaultAlignment)
         if let pool, pool.capacity == self.chunkSize, pool.alignment == alignment {
             self.pool = pool
@@ -124,40 +129,78 @@ public final class FileWriter: @unchecked Sendable {
         try await write(bytes)
     }
 
-    /// Sends what is gathered (padded to the alignment on a direct file), waits for
-    /// every write, sets the file's length to the bytes written if the last chunk was
-    /// padded, and (if `sync`) flushes the file to stable storage. Returns the file
-    /// offset just past the bytes written. Later writes throw.
+    /// Sends what is gathered, waits for every write, gives back the space reserved
+    /// past the bytes written, and (if `sync`) flushes the file to stable storage.
+    /// Returns the file offset just past the bytes written. Later writes throw.
     ///
-    /// - Throws: the first failed write's error, or that of the truncate or fsync.
+    /// The file ends at the last byte written, or where it ended before if that is
+    /// further: bytes of an existing file past the written range are kept (on a direct
+    /// file the last, partial block is read and written back whole).
+    ///
+    /// - Throws: the first failed write's error, or that of the truncate or fsync. After
+    ///   a failure the reserved space is given back too, as far as it can be.
     @discardableResult
     public func finish(sync: Bool = true) async throws -> Int64 {
         try checkWritable()
         finished = true
         let end = start + bytesWritten
-        var padded = false
-        if var chunk = staging.take() {
-            let valid = chunk.count
-            let length = file.alignUp(valid)
-            if length != valid {
-                padded = true
-                _ = chunk.withUnsafeMutableBytes { bytes in
-                    bytes.baseAddress!.advanced(by: valid).initializeMemory(as: UInt8.self, repeating: 0, count: length - valid)
+        do {
+            if var chunk = staging.take() {
+                let valid = chunk.count
+                let length = file.alignUp(valid)
+                if length != valid {
+                    try await fillTail(&chunk, from: valid, to: length, at: nextOffset)
+                    chunk.count = length
                 }
-                chunk.count = length
+                try await send(chunk)
             }
-            try await send(chunk)
+            while inFlight > 0 { await waitForCompletion() }
+            if let failure { throw failure }
+            try await trim(to: max(end, originalSize))
+            if sync { try await file.sync() }
+            return end
+        } catch {
+            while inFlight > 0 { await waitForCompletion() }
+            try? await trim(to: max(end, originalSize))
+            throw error
         }
-        while inFlight > 0 { await waitForCompletion() }
-        if let failure { throw failure }
-        let size = try file.size()
-        if padded || size > end { try await file.truncate(to: end) }
-        if sync { try await file.sync() }
-        return end
     }
 
-    /// Sends `chunk` at the next offset, after waiting for room.
+    /// Fills `chunk` from `valid` to `length` for a write at `offset`: with the bytes the
+    /// file already has there, or zeros past its end.
+    private func fillTail(_ chunk: inout IOBuffer, from valid: Int, to length: Int, at offset: Int64) async throws {
+        let kept = Int(max(0, min(Int64(length), originalSize - offset) - Int64(valid)))
+        if kept > 0 {
+            let existing = try await file.read(at: offset + Int64(valid), count: kept)
+            chunk.withUnsafeMutableBytes { bytes in
+                existing.withUnsafeBytes { old in
+                    (bytes.baseAddress! + valid).copyMemory(from: old.baseAddress!, byteCount: old.count)
+                }
+            }
+        }
+        _ = chunk.withUnsafeMutableBytes { bytes in
+            (bytes.baseAddress! + valid + kept).initializeMemory(as: UInt8.self, repeating: 0, count: length - valid - kept)
+        }
+    }
+
+    /// Cuts the file to `size` if it is longer (padding or reserved space past it).
+    private func trim(to size: Int64) async throws {
+        if try file.size() > size { try await file.truncate(to: size) }
+    }
+
+    /// Sends `chunk` at the next offset, after waiting for room. If it cannot (the task
+    /// was cancelled, no space could be reserved), the writer has failed: its bytes were
+    /// counted, and a later write must not land after a hole.
     private func send(_ chunk: consuming IOBuffer) async throws {
+        do {
+            try await sendOrThrow(chunk)
+        } catch {
+            if failure == nil { failure = error }
+            throw error
+        }
+    }
+
+    private func sendOrThrow(_ chunk: consuming IOBuffer) async throws {
         while inFlight >= writeBehind {
             try Task.checkCancellation()
             await waitForCompletion()
@@ -202,11 +245,21 @@ public final class FileWriter: @unchecked Sendable {
     }
 
     /// Reserves space so that the file reaches at least `end` (see the type's notes).
+    /// Only `end` is needed: a larger, speculative step that does not fit is cut back.
     private func reserve(through end: Int64) async throws {
-        var target = max(end, reservedEnd + reserveStep)
-        if let expectedSize { target = max(target, start + Int64(file.alignUp(Int(expectedSize)))) }
+        var target: Int64
+        if let expectedSize {
+            target = max(end, start + Int64(file.alignUp(Int(clamping: expectedSize))))
+        } else {
+            target = max(end, reservedEnd + reserveStep)
+        }
         do {
-            try await file.allocate(offset: reservedEnd, length: target - reservedEnd)
+            do {
+                try await file.allocate(offset: reservedEnd, length: target - reservedEnd)
+            } catch let error as SystemCallError where error.errno == .noSpace && target > end {
+                target = end
+                try await file.allocate(offset: reservedEnd, length: target - reservedEnd)
+            }
             reservedEnd = target
             reserveStep = min(reserveStep * 2, 256 << 20)
         } catch let error as SystemCallError where error.errno == .notSupported {
@@ -219,8 +272,26 @@ public final class FileWriter: @unchecked Sendable {
     }
 
     private func checkWritable() throws {
-        precondition(file.reactor.isOnReactorThread, "FileWriter must be used on its reactor's thread")
+        if file.reactor.currentPhase == .stopped { throw ReactorError.stopped("FileWriter of \(file.path)") }
+        guard file.reactor.isOnReactorThread else {
+            throw ReactorError.invalidArgument(
+                "FileWriter of \(file.path) used off its reactor's thread: use it from a task on the reactor")
+        }
         if let failure { throw failure }
         if finished { throw ReactorError.invalidArgument("FileWriter of \(file.path) was finished") }
+        if file.isDirect && start % Int64(file.alignment.offset) != 0 {
+            throw ReactorError.invalidArgument(
+                "FileWriter of \(file.path) starts at offset \(start), not a multiple of \(file.alignment.offset) "
+                    + "as direct I/O needs")
+        }
+        try file.checkMode("write")
+    }
+
+    deinit {
+        if !finished && failure == nil && (bytesWritten > 0 || reservedEnd > originalSize) {
+            file.reactor.logger.warning(
+                "FileWriter dropped without finish(): its last bytes may be unwritten and reserved space kept",
+                metadata: ["path": "\(file.path)", "bytesAccepted": "\(bytesWritten)"])
+        }
     }
 }

@@ -30,6 +30,8 @@ struct IOTable {
         var state = State.free
         var waiter: IOWaiter?
         var memory: IOMemory?
+        /// Runs when the slot is freed: the kernel is done with the request.
+        var onRelease: (() -> Void)?
     }
 
     private(set) var slots: [Slot] = []
@@ -41,7 +43,7 @@ struct IOTable {
 
     /// Takes a slot for `request` and returns its token; the request's user data is set
     /// to it. The slot owns `memory` from now on.
-    mutating func allocate(_ request: AIORequest, memory: IOMemory?) -> Token {
+    mutating func allocate(_ request: AIORequest, memory: IOMemory?, onRelease: (() -> Void)? = nil) -> Token {
         let index: Int
         if let reused = freeList.popLast() {
             index = reused
@@ -55,6 +57,7 @@ struct IOTable {
         slots[index].request.pointee.userData = token
         slots[index].state = .queued
         slots[index].memory = memory
+        slots[index].onRelease = onRelease
         busy += 1
         return token
     }
@@ -105,11 +108,14 @@ struct IOTable {
     @discardableResult
     private mutating func release(_ index: Int) -> IOWaiter? {
         let waiter = slots[index].waiter
+        let onRelease = slots[index].onRelease
+        slots[index].onRelease = nil
         slots[index].waiter = nil
         slots[index].memory = nil
         slots[index].state = .free
         freeList.append(index)
         busy -= 1
+        onRelease?()
         return waiter
     }
 

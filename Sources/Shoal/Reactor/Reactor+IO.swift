@@ -21,20 +21,28 @@ extension Reactor {
     ///   request at `io_submit` or completes it with an error;
     ///   ``ReactorError/stopped(_:)`` after the reactor stopped. Poll requests during
     ///   shutdown throw `CancellationError`: they are waits, like readiness waits.
+    ///
+    /// `onRelease` runs exactly once, on the reactor thread, when the kernel is done with
+    /// the request (or at once, if the request never reached the reactor's table): how
+    /// a ``File`` knows when it may close.
     @inline(__always)
-    nonisolated(nonsending) func perform(_ request: AIORequest, holding memory: IOMemory? = nil) async throws -> Int64 {
+    nonisolated(nonsending) func perform(
+        _ request: AIORequest, holding memory: IOMemory? = nil, onRelease: (@Sendable () -> Void)? = nil
+    ) async throws -> Int64 {
         if currentPhase == .stopped {
             memory?.deallocate()
+            onRelease?()
             throw ReactorError.stopped("\(request.operationName) on descriptor \(request.aio_fildes) not submitted")
         }
         guard isOnReactorThread else {
-            return try await hop { try await $0.perform(request, holding: memory) }
+            return try await hop { try await $0.perform(request, holding: memory, onRelease: onRelease) }
         }
         if Task.isCancelled || (request.isPoll && currentPhase != .running) {
             memory?.deallocate()
+            onRelease?()
             throw CancellationError()
         }
-        let token = io.allocate(request, memory: memory)
+        let token = io.allocate(request, memory: memory, onRelease: onRelease)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 enqueue(token, .task(continuation))
@@ -52,10 +60,10 @@ extension Reactor {
     /// ``cancelRequest(_:)`` takes.
     @discardableResult
     func submit(
-        _ request: AIORequest, holding memory: IOMemory?,
+        _ request: AIORequest, holding memory: IOMemory?, onRelease: (() -> Void)? = nil,
         completion: @escaping (Result<Int64, any Error>) -> Void
     ) -> IOTable.Token {
-        let token = io.allocate(request, memory: memory)
+        let token = io.allocate(request, memory: memory, onRelease: onRelease)
         enqueue(token, .callback(completion))
         return token
     }

@@ -25,7 +25,7 @@ struct CopyCommand: ParsableCommand {
     @Option(help: "The source file (created with random bytes if missing).")
     var file = ".shoal-bench-copy"
 
-    @Option(help: "Size of the source in MiB.")
+    @Option(name: .customLong("size-mib"), help: "Size of the source in MiB.")
     var sizeMiB = 1_024
 
     @Option(help: "shoal-copy's --depth (default: its own).")
@@ -35,7 +35,7 @@ struct CopyCommand: ParsableCommand {
     var blockSize: String?
 
     func validate() throws {
-        guard (1...65_536).contains(sizeMiB) else { throw ValidationError("--size-mi-b must be between 1 and 65536") }
+        guard (1...65_536).contains(sizeMiB) else { throw ValidationError("--size-mib must be between 1 and 65536") }
     }
 
     func run() throws {

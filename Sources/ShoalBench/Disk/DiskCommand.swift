@@ -25,7 +25,7 @@ struct DiskCommand: ParsableCommand {
     @Option(help: "Data file on the disk to measure (created if missing).")
     var file = ".shoal-bench-disk"
 
-    @Option(help: "Size of the data file in MiB.")
+    @Option(name: .customLong("size-mib"), help: "Size of the data file in MiB.")
     var sizeMiB = 256
 
     @Option(help: "Seconds per run.")
@@ -38,7 +38,7 @@ struct DiskCommand: ParsableCommand {
     var workloads = "randread,read,randwrite"
 
     func validate() throws {
-        guard (16...65_536).contains(sizeMiB) else { throw ValidationError("--size-mi-b must be between 16 and 65536") }
+        guard (16...65_536).contains(sizeMiB) else { throw ValidationError("--size-mib must be between 16 and 65536") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
         guard (1...1_024).contains(depth) else { throw ValidationError("--depth must be between 1 and 1024") }
         guard !patterns.isEmpty, patterns.count == workloads.split(separator: ",").count else {

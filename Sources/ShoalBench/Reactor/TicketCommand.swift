@@ -25,7 +25,7 @@ struct TicketCommand: ParsableCommand {
     @Option(help: "Data file, on a disk file system where O_DIRECT works (created if missing).")
     var file = ".shoal-bench-data"
 
-    @Option(help: "Size of the data file in MiB.")
+    @Option(name: .customLong("size-mib"), help: "Size of the data file in MiB.")
     var sizeMiB = 256
 
     @Option(help: "Seconds per measured run.")
@@ -41,7 +41,7 @@ struct TicketCommand: ParsableCommand {
     var buffered = false
 
     func validate() throws {
-        guard sizeMiB >= 1 && sizeMiB <= 65_536 else { throw ValidationError("--size-mi-b must be between 1 and 65536") }
+        guard sizeMiB >= 1 && sizeMiB <= 65_536 else { throw ValidationError("--size-mib must be between 1 and 65536") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
         guard depth >= 1 && depth <= 1_024 else { throw ValidationError("--depth must be between 1 and 1024") }
         guard compute >= 0 && compute <= 64 else { throw ValidationError("--compute must be between 0 and 64") }

@@ -53,8 +53,8 @@ struct ReapBench: ~Copyable {
     static let capacity = 4_096
 
     private var reaper: CompletionReaper
-    /// The context libaio and the raw system call reap. Its reaper only counts what is
-    /// ready (``CompletionReaper/readyCount`` reads the ring and changes nothing).
+    /// The context libaio and the raw system call reap (held by a reaper that never
+    /// reaps: its ring is counted straight from the header, whose head the kernel moves).
     private let peer: CompletionReaper
     private let readable: EventFD
     private let requests: UnsafeMutableBufferPointer<AIORequest>
@@ -124,10 +124,20 @@ struct ReapBench: ~Copyable {
             submitted += taken
         }
         var spins = 0
-        while reaper.readyCount != count {
+        while Self.ready(in: reaper) != count {
             spins += 1
             if spins > 100_000_000 { throw BenchError("poll completions did not arrive in the ring") }
         }
+    }
+
+    /// Completions in `reaper`'s ring by the ring's own head and tail: the peers' rings
+    /// are consumed by io_getevents, which moves the head the kernel keeps there.
+    private static func ready(in reaper: borrowing CompletionReaper) -> Int {
+        let words = UnsafeMutablePointer<UInt32>(bitPattern: reaper.context.id)!
+        let slots = Int(shoal_load_relaxed_u32(words + 1))
+        let head = Int(shoal_load_relaxed_u32(words + 2))
+        let tail = Int(shoal_load_acquire_u32(words + 3))
+        return (tail - head + slots) % slots
     }
 
     /// Times `reaps` back-to-back reaps of up to `batch` completions; each must return `expecting`.

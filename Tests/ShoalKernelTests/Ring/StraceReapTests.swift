@@ -18,4 +18,11 @@ struct StraceReapTests {
         #expect(calls["io_getevents"] == nil, "io_getevents was called \(calls["io_getevents"] ?? 0) times")
         #expect(calls["io_pgetevents"] == nil)
     }
+
+    @Test("the reap benchmark runs to its end with every reaper (it is the README's demo)")
+    func benchmarkRunsWithEveryReaper() throws {
+        let result = try runBuilt("shoal-bench", ["reap", "--quick", "--rounds", "1", "--json"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("\"libaio_over_userspace\""))
+    }
 }

@@ -150,6 +150,12 @@ struct CopyToolTests {
         #expect(result.status == 74, "\(result.error)")
         #expect(result.error.contains("No space left on device"), "\(result.error)")
         #expect(entries(small).isEmpty, "\(entries(small))")
+        // A file that fits still copies: space is reserved for what is written, no more.
+        let little = folder + "/little"
+        _ = FileManager.default.createFile(atPath: little, contents: Data(count: 100_000))
+        let fits = try copy([little, small + "/little", "--quiet"])
+        #expect(fits.status == 0, "\(fits.error)")
+        #expect(try run("cmp", [little, small + "/little"]).status == 0)
     }
 
     @Test("either side on tmpfs or ramfs works (ramfs refuses O_DIRECT: buffered I/O)")
@@ -188,5 +194,72 @@ struct CopyToolTests {
         let help = try copy(["--help"])
         #expect(help.status == 0)
         for code in ["66", "73", "74", "130"] { #expect(help.output.contains("  \(code) "), "\(code)") }
+    }
+}
+
+@Suite("shoal-copy: interrupted")
+struct CopyInterruptTests {
+    @Test("SIGINT during a copy exits 130 and leaves neither the destination nor the temporary file")
+    func interrupted() throws {
+        let folder = try scratchPath("copy-interrupt")
+        #expect(mkdir(folder, 0o755) == 0)
+        defer { _ = try? run("rm", ["-rf", folder]) }
+        let source = folder + "/source"
+        _ = FileManager.default.createFile(atPath: source, contents: Data(count: 64 << 20))
+        // 4 KiB at a time, one in flight: slow enough to be interrupted half way.
+        let copy = try run(
+            "timeout", ["--preserve-status", "-s", "INT", "0.3", Strace.buildDirectory() + "/shoal-copy", source, folder + "/copy",
+                        "--block-size", "4K", "--depth", "1"])
+        if copy.status == 0 {
+            print("skipped: the copy finished before the signal")
+            return
+        }
+        #expect(copy.status == 130, "\(copy.error)")
+        #expect(copy.error.contains("interrupted; nothing was left behind"))
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        #expect(left == ["source"], "\(left)")
+    }
+}
+
+@Suite("shoal-copy: destinations and names")
+struct CopyDestinationTests {
+    @Test("a trailing slash demands a folder; FIFOs and devices are not replaced; long names work; set-id bits go")
+    func destinations() throws {
+        let folder = try scratchPath("copy-destinations")
+        #expect(mkdir(folder, 0o755) == 0)
+        defer { _ = try? run("rm", ["-rf", folder]) }
+        let source = folder + "/source"
+        _ = FileManager.default.createFile(atPath: source, contents: Data("data".utf8))
+        chmod(source, 0o6755)
+        let slash = try copy([source, folder + "/missing/"])
+        #expect(slash.status == 73)
+        #expect(slash.error.contains("it is not a directory"), "\(slash.error)")
+        #expect(mkfifo(folder + "/fifo", 0o600) == 0)
+        let fifo = try copy([source, folder + "/fifo"])
+        #expect(fifo.status == 73)
+        #expect(fifo.error.contains("it is not a regular file"), "\(fifo.error)")
+        let long = String(repeating: "a", count: 240)
+        let named = try copy([source, folder + "/" + long, "--quiet"])
+        #expect(named.status == 0, "\(named.error)")
+        var info = stat()
+        #expect(stat(folder + "/" + long, &info) == 0)
+        #expect(info.st_mode & 0o7777 == 0o755)
+        let huge = try copy([source, folder + "/x", "--block-size", "9223372036854775807K"])
+        #expect(huge.status == 64)
+    }
+
+    @Test("a symbolic link at the destination is followed, as cp does")
+    func symlinkDestination() throws {
+        let folder = try scratchPath("copy-symlink")
+        #expect(mkdir(folder, 0o755) == 0)
+        defer { _ = try? run("rm", ["-rf", folder]) }
+        let source = folder + "/source"
+        _ = FileManager.default.createFile(atPath: source, contents: Data("new".utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/target", contents: Data("old".utf8))
+        #expect(symlink("target", folder + "/link") == 0)
+        #expect(try copy([source, folder + "/link", "--quiet"]).status == 0)
+        #expect(try String(contentsOfFile: folder + "/target", encoding: .utf8) == "new")
+        var info = stat()
+        #expect(lstat(folder + "/link", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
     }
 }

@@ -80,3 +80,174 @@ struct FileStreamTests {
         #expect(copied == pattern(0..<size))
     }
 }
+
+@Suite("FileReader and FileWriter: ranges, existing files, misuse")
+struct FileStreamEdgeTests {
+    @Test("a reader of a range returns exactly its bytes, direct or buffered; position ends at the range's end")
+    func readerRange() async throws {
+        let path = try scratchPath("range")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 30_000)
+        let results = try await runReactor { reactor -> [(Int, Bool, Int64)] in
+            var results: [(Int, Bool, Int64)] = []
+            for directIO in [File.DirectIO.required, .disabled] {
+                let file = try await File.open(FilePath(path), directIO: directIO, on: reactor)
+                let reader = FileReader(file, from: 5_000, to: 20_000, chunkSize: 4_096)
+                var bytes: [UInt8] = []
+                while let chunk = try await reader.next() { bytes += chunk.bytes }
+                results.append((bytes.count, bytes == pattern(5_000..<20_000), reader.position))
+                let whole = FileReader(file)
+                while let chunk = try await whole.next() { whole.recycle(chunk) }
+                results.append((0, true, whole.position))
+                try await file.close()
+            }
+            return results
+        }
+        #expect(results[0].0 == 15_000 && results[0].1 && results[0].2 == 20_000)
+        #expect(results[1].2 == 30_000)
+        #expect(results[2].0 == 15_000 && results[2].1 && results[2].2 == 20_000)
+        #expect(results[3].2 == 30_000)
+    }
+
+    @Test("a writer into an existing file keeps the bytes past what it wrote, direct or buffered")
+    func writerKeepsTheRest() async throws {
+        let results = try await runReactor { reactor -> [Bool] in
+            var results: [Bool] = []
+            for directIO in [File.DirectIO.required, .disabled] {
+                let path = try scratchPath("keep")
+                defer { unlink(path) }
+                try writePatternFile(path, size: 30_000)
+                let file = try await File.open(FilePath(path), .readWrite, directIO: directIO, on: reactor)
+                let writer = FileWriter(file, at: 8_192)
+                try await writer.write(Array(repeating: 0xAB, count: 100))
+                let end = try await writer.finish()
+                let bytes = try await file.read(at: 0, count: 40_000).bytes
+                try await file.close()
+                let expected = pattern(0..<8_192) + Array(repeating: 0xAB, count: 100) + pattern(8_292..<30_000)
+                results.append(end == 8_292 && bytes == expected)
+            }
+            return results
+        }
+        #expect(results == [true, true])
+    }
+
+    @Test("misuse throws: a misaligned writer start, a reader off the reactor thread, after stop")
+    func misuse() async throws {
+        let path = try scratchPath("stream-misuse")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 10_000)
+        let box = Shared<File?>(nil)
+        let (misaligned, offThread) = try await runReactor { reactor -> (String, String) in
+            let file = try await File.open(FilePath(path), .readWrite, directIO: .required, on: reactor)
+            box.value = file
+            var misaligned = "none"
+            do { try await FileWriter(file, at: 100).write([1, 2, 3]) } catch { misaligned = "\(error)" }
+            let reader = FileReader(file)
+            let offThread = await Task.detached { () -> String in
+                do { _ = try await reader.next() } catch { return "\(error)" }
+                return "none"
+            }.value
+            return (misaligned, offThread)
+        }
+        #expect(misaligned.contains("starts at offset 100, not a multiple of"))
+        #expect(offThread.contains("called off its reactor's thread"))
+        let file = try #require(box.value)
+        var afterStop = "none"
+        do { _ = try await FileReader(file).next() } catch { afterStop = "\(error)" }
+        #expect(afterStop.hasPrefix("the reactor has stopped"))
+    }
+}
+
+@Suite("FileReader and FileWriter: review findings")
+struct FileStreamReviewTests {
+    @Test("a file that grows while read gives its bytes as they were, with no gap")
+    func growingFile() async throws {
+        let path = try scratchPath("growing")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 4_196)
+        let bytes = try await runReactor { reactor -> [UInt8] in
+            let file = try await File.open(FilePath(path), directIO: .disabled, on: reactor)
+            let reader = FileReader(file, chunkSize: 4_096, readAhead: 2)
+            var bytes: [UInt8] = []
+            var grown = false
+            while let chunk = try await reader.next() {
+                bytes += chunk.bytes
+                if !grown {
+                    grown = true
+                    let writer = open(path, O_WRONLY | O_APPEND)
+                    _ = [UInt8](repeating: 9, count: 8_000).withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+                    close(writer)
+                }
+            }
+            try await file.close()
+            return bytes
+        }
+        #expect(bytes == pattern(0..<4_196))
+    }
+
+    @Test("closing a reader while a task waits in next() gives that task nil")
+    func closeWhileWaiting() async throws {
+        let path = try scratchPath("close-waiting")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 100_000)
+        let outcome = try await runReactor { reactor -> String in
+            let file = try await File.open(FilePath(path), directIO: .disabled, on: reactor)
+            // Hold the blocking-call thread so the reader's first read waits behind it.
+            let hold = reactor.spawn { try await reactor.performBlocking { _ = usleep(100_000) } }
+            try await reactor.sleep(for: .milliseconds(5))
+            let reader = FileReader(file)
+            let waiter = reactor.spawn { () -> String in
+                do {
+                    guard let chunk = try await reader.next() else { return "nil" }
+                    return "chunk of \(chunk.count)"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            try await reactor.sleep(for: .milliseconds(5))
+            await reader.close()
+            let outcome = try await waiter.value
+            try await hold.value
+            try await file.close()
+            return outcome
+        }
+        #expect(outcome == "nil")
+    }
+
+    @Test("a write that cannot be sent fails the writer: no later byte lands after a hole")
+    func failedSendIsSticky() async throws {
+        let path = try scratchPath("sticky")
+        defer { unlink(path) }
+        let (second, finish) = try await runReactor { reactor -> (String, String) in
+            let file = try await File.open(FilePath(path), .readWrite, options: [.create], directIO: .required, on: reactor)
+            let writer = FileWriter(file, chunkSize: 4_096, writeBehind: 1)
+            let task = reactor.spawn { () -> String in
+                try await writer.write([UInt8](repeating: 1, count: 4_096))
+                withUnsafeCurrentTask { $0?.cancel() }
+                do { try await writer.write([UInt8](repeating: 2, count: 4_096)) } catch { return "\(type(of: error))" }
+                return "written"
+            }
+            let second = try await task.value
+            var finish = "finished"
+            do { try await writer.finish() } catch { finish = "\(type(of: error))" }
+            try await file.close()
+            return (second, finish)
+        }
+        #expect(second == "CancellationError")
+        #expect(finish == "CancellationError")
+    }
+
+    @Test("on a buffered file, read-ahead and write-behind are capped at two")
+    func bufferedCaps() async throws {
+        let path = try scratchPath("caps")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 100)
+        let (ahead, behind) = try await runReactor { reactor -> (Int, Int) in
+            let file = try await File.open(FilePath(path), .readWrite, directIO: .disabled, on: reactor)
+            let caps = (FileReader(file, readAhead: 500).readAhead, FileWriter(file, writeBehind: 300).writeBehind)
+            try await file.close()
+            return caps
+        }
+        #expect(ahead == 2 && behind == 2)
+    }
+}

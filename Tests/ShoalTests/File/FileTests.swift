@@ -1,6 +1,7 @@
 @testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
+import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -175,5 +176,166 @@ struct FileTests {
         #expect(content == pattern(0..<5_000))
         #expect(blocking >= 4)  // open, write, read, close (and fsync, if AIO refused it)
         _ = aio
+    }
+}
+
+@Suite("File: misuse gets clear errors")
+struct FileMisuseTests {
+    @Test("append is refused, a write to a read-only file names it, a huge read count reads what there is")
+    func misuse() async throws {
+        let path = try scratchPath("misuse")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 5_000)
+        let (append, readOnly, huge) = try await runReactor { reactor -> (String, String, Int) in
+            var append = "opened"
+            do { _ = try await File.open(FilePath(path), .writeOnly, options: [.append], on: reactor) } catch {
+                append = "\(error)"
+            }
+            let file = try await File.open(FilePath(path), on: reactor)
+            var readOnly = "written"
+            do { _ = try await file.write(file.makeBuffer(capacity: 4_096), at: 0) } catch { readOnly = "\(error)" }
+            let huge = try await file.read(at: 0, count: Int.max).count
+            try await file.close()
+            return (append, readOnly, huge)
+        }
+        #expect(append.contains("with .append: a File reads and writes at offsets"))
+        #expect(readOnly == "invalid argument: write to \(path), which was opened read-only")
+        #expect(huge == 5_000)
+    }
+
+    @Test("after the reactor stopped, a file's calls throw stopped and name the file")
+    func afterStop() async throws {
+        let path = try scratchPath("after-stop")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 100)
+        let box = Shared<File?>(nil)
+        try await runReactor { reactor in box.value = try await File.open(FilePath(path), on: reactor) }
+        let file = try #require(box.value)
+        var message = "none"
+        do { _ = try await file.read(at: 0, count: 10) } catch { message = "\(error)" }
+        #expect(message.hasPrefix("the reactor has stopped"))
+        #expect(message.contains(path))
+    }
+}
+
+@Suite("FileSystem: path calls on the blocking-call thread")
+struct FileSystemTests {
+    @Test("make, list, rename, status, remove and sync directories and files")
+    func pathCalls() async throws {
+        let folder = try scratchPath("fs")
+        let outcome = try await runReactor { reactor -> [String] in
+            let fileSystem = reactor.fileSystem
+            var seen: [String] = []
+            try await fileSystem.makeDirectory(FilePath(folder))
+            try writePatternFile(folder + "/a", size: 10)
+            try await fileSystem.rename(FilePath(folder + "/a"), to: FilePath(folder + "/b"))
+            seen.append((try await fileSystem.contents(of: FilePath(folder))).joined(separator: ","))
+            let status = try await fileSystem.status(of: FilePath(folder + "/b"))
+            seen.append("\(status.size) \(status.type == .regular)")
+            try await fileSystem.sync(directory: FilePath(folder))
+            do { try await fileSystem.removeDirectory(FilePath(folder)) } catch { seen.append("\(error)") }
+            try await fileSystem.remove(FilePath(folder + "/b"))
+            try await fileSystem.removeDirectory(FilePath(folder))
+            do { _ = try await fileSystem.status(of: FilePath(folder)) } catch { seen.append("\(error)") }
+            do { try await fileSystem.rename(FilePath(folder + "/x"), to: FilePath(folder + "/y")) } catch {
+                seen.append("\(error)")
+            }
+            return seen
+        }
+        #expect(outcome.count == 5)
+        #expect(outcome[0] == "b")
+        #expect(outcome[1] == "10 true")
+        #expect(outcome[2] == "rmdir \(folder): Directory not empty (errno 39)")
+        #expect(outcome[3] == "stat \(folder): No such file or directory (errno 2)")
+        #expect(outcome[4] == "rename \(folder)/x: No such file or directory (errno 2); renaming it to \(folder)/y")
+    }
+}
+
+@Suite("File: review findings")
+struct FileReviewTests {
+    @Test("a socket's path is refused with ESPIPE before it is opened")
+    func socketPath() async throws {
+        let path = try scratchPath("socket")
+        defer { unlink(path) }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { bytes in path.utf8CString.withUnsafeBytes { bytes.copyMemory(from: $0) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        let message = try await runReactor { reactor -> String in
+            do { _ = try await File.open(FilePath(path), on: reactor) } catch { return "\(error)" }
+            return "opened"
+        }
+        #expect(message.contains("Illegal seek (errno 29); a socket has no offsets"))
+    }
+
+    @Test("close from a cancelled task still closes the descriptor")
+    func closeWhenCancelled() async throws {
+        let path = try scratchPath("close-cancelled")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 100)
+        @Sendable func openDescriptors() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
+        }
+        let (before, after) = try await runReactor { reactor -> (Int, Int) in
+            let before = openDescriptors()
+            for _ in 0..<20 {
+                let file = try await File.open(FilePath(path), on: reactor)
+                let closer = reactor.spawn {
+                    withUnsafeCurrentTask { $0?.cancel() }
+                    try? await file.close()
+                }
+                try await closer.value
+            }
+            return (before, openDescriptors())
+        }
+        #expect(after <= before)
+    }
+
+    @Test("close waits until the kernel is done with a cancelled direct read")
+    func closeWaitsForAbandonedRequests() async throws {
+        let path = try scratchPath("close-abandoned")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 32 << 20)
+        sync()
+        let busy = try await runReactor { reactor -> Int in
+            let file = try await File.open(FilePath(path), directIO: .required, on: reactor)
+            let reader = reactor.spawn { _ = try await file.read(at: 0, into: file.makeBuffer(capacity: 32 << 20)) }
+            try await reactor.sleep(for: .microseconds(300))
+            reader.cancel()
+            _ = await reader.result
+            try await file.close()
+            return reactor.io.busy
+        }
+        #expect(busy == 0)
+    }
+
+    @Test("with direct I/O required and refused, an existing file is not truncated and a new one is not left")
+    func requiredRefusedLeavesFilesAlone() async throws {
+        guard getuid() == 0 else {
+            print("skipped: mounting a ramfs needs root")
+            return
+        }
+        let directory = try scratchPath("ramfs-required")
+        #expect(mkdir(directory, 0o755) == 0)
+        defer { rmdir(directory) }
+        guard mount("ramfs", directory, "ramfs", 0, nil) == 0 else { return }
+        defer { umount(directory) }
+        let existing = directory + "/existing"
+        let new = directory + "/new"
+        defer { unlink(existing); unlink(new) }
+        try writePatternFile(existing, size: 10_000)
+        try await runReactor { reactor in
+            for (path, options) in [(existing, FileDescriptor.OpenOptions.truncate), (new, .create)] {
+                _ = try? await File.open(FilePath(path), .writeOnly, options: options, directIO: .required, on: reactor)
+            }
+        }
+        var info = stat()
+        #expect(stat(existing, &info) == 0 && info.st_size == 10_000)
+        #expect(access(new, F_OK) != 0)
     }
 }

@@ -206,10 +206,21 @@ struct CopyInterruptTests {
         defer { _ = try? run("rm", ["-rf", folder]) }
         let source = folder + "/source"
         _ = FileManager.default.createFile(atPath: source, contents: Data(count: 64 << 20))
-        // 4 KiB at a time, one in flight: slow enough to be interrupted half way.
-        let copy = try run(
-            "timeout", ["--preserve-status", "-s", "INT", "0.3", Strace.buildDirectory() + "/shoal-copy", source, folder + "/copy",
-                        "--block-size", "4K", "--depth", "1"])
+        // 4 KiB at a time, one in flight: slow enough to be interrupted half way. One
+        // SIGINT, as a terminal sends (timeout(1) may send two; the second would kill).
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Strace.buildDirectory() + "/shoal-copy")
+        process.arguments = [source, folder + "/copy", "--block-size", "4K", "--depth", "1"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        usleep(300_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let copy = ProcessResult(
+            status: process.terminationStatus, output: "",
+            error: String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
         if copy.status == 0 {
             print("skipped: the copy finished before the signal")
             return

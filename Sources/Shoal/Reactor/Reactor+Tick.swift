@@ -3,7 +3,8 @@ extension Reactor {
     ///
     /// 1. **Tasks.** Take what other threads posted, then run jobs and closures from the
     ///    run queue until it is empty or the task quota is spent (a task that yields
-    ///    with ``yieldIfNeeded()`` goes to the back of the queue).
+    ///    with ``yieldIfNeeded()`` goes to the back of the queue). When the kernel runs
+    ///    dry meanwhile, the requests queued so far go to it at once.
     /// 2. **Submit.** The reactor's own poll requests (re-armed), then the AIO requests
     ///    queued during the tick, go to the kernel in one `io_submit` (more only past
     ///    256 requests, or to step past a rejected one). User requests never take the

@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "shoal-bench", targets: ["ShoalBench"]),
         .executable(name: "shoal-snippets", targets: ["ShoalSnippets"]),
         .executable(name: "shoal-copy", targets: ["ShoalCopy"]),
+        .executable(name: "shoal-echo", targets: ["ShoalEcho"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,6 +57,12 @@ let package = Package(
             name: "ShoalCopy",
             dependencies: ["Shoal", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/file-copy"
+        ),
+        // shoal-echo: a TCP echo server, one task per connection, graceful stop on signals.
+        .executableTarget(
+            name: "ShoalEcho",
+            dependencies: ["Shoal", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/echo"
         ),
         .executableTarget(
             name: "ShoalBench",

@@ -30,6 +30,7 @@
 #include <sys/uio.h>
 #include <fcntl.h>
 #include <sys/vfs.h>
+#include <sys/socket.h>
 
 // MARK: - The AIO completion ring header (kernel: fs/aio.c, struct aio_ring)
 
@@ -159,5 +160,28 @@ int shoal_is_main_thread(void);
 
 /// Names the calling thread (at most 15 characters are kept), for ps, top and debuggers.
 void shoal_set_thread_name(const char *name);
+
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC: the accepted socket is ready for the
+/// reactor. The peer's address goes to `address`/`length` (both may be NULL).
+int shoal_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
+
+// MARK: - Signals to the reactor (shim.c)
+
+/// Installs Shoal's handler for `signo` (SA_RESTART) and keeps the action it replaces:
+/// each delivery adds one to the signal's count and writes the shared signal eventfd,
+/// both async-signal-safe. Returns 0, or -1 with errno (EINVAL for SIGKILL, SIGSTOP
+/// or a number out of range). Callers serialize watch and unwatch.
+int shoal_signal_watch(int signo);
+
+/// Restores the action `shoal_signal_watch` replaced.
+int shoal_signal_unwatch(int signo);
+
+/// How many times `signo` arrived since Shoal first watched it.
+uint64_t shoal_signal_count(int signo);
+
+/// The eventfd the handler writes (non-blocking, close-on-exec, never read, so it
+/// stays readable and every write is an edge for every epoll watching it); -1 until
+/// the first shoal_signal_watch.
+int shoal_signal_eventfd(void);
 
 #endif

@@ -60,6 +60,16 @@ extension Reactor {
         guard isOnReactorThread else {
             return try await hop { try await $0.wait(for: interest, on: registration) }
         }
+        try await wait(for: interest, on: registration, deadline: nil)
+    }
+
+    /// A readiness wait that, if it suspends, ends at `deadline` (monotonic ns) with
+    /// `timeout()`: a timer of the reactor's, set only when the task must wait.
+    /// Reactor thread only.
+    nonisolated(nonsending) func wait(
+        for interest: Interest, on registration: IORegistration, deadline: UInt64?,
+        timeout: @autoclosure () -> TimeoutError = TimeoutError(limit: .zero)
+    ) async throws {
         try Task.checkCancellation()
         let token = registration.token
         guard let index = readiness.index(of: token) else {
@@ -71,6 +81,12 @@ extension Reactor {
             throw ReactorError.alreadyWaiting(descriptor: registration.descriptor, interest: interest)
         }
         let wait = readiness.nextWaitID()
+        var timer: UInt64?
+        if let deadline {
+            let error = timeout()
+            timer = timers.schedule(at: deadline, .call { self.timeOutWait(wait, for: interest, on: token, error) })
+        }
+        defer { if let timer { _ = timers.cancel(timer) } }
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 readiness[index][waiter: interest] = ReadinessTable.Waiter(id: wait, continuation: continuation)
@@ -80,6 +96,12 @@ extension Reactor {
         }
     }
 
+    /// Resumes the wait `wait` with `error` when its deadline passed, if it still waits.
+    private func timeOutWait(_ wait: UInt64, for interest: Interest, on token: UInt64, _ error: TimeoutError) {
+        guard let index = readiness.index(of: token), readiness[index][waiter: interest]?.id == wait else { return }
+        readiness[index].takeWaiter(interest)?.resume(throwing: error)
+    }
+
     /// Resumes the wait `wait` with `CancellationError`, if it still waits: an edge
     /// may have resumed it first, and another task may wait on the registration now.
     private func cancelWait(_ wait: UInt64, for interest: Interest, on token: UInt64) {
@@ -87,15 +109,16 @@ extension Reactor {
         readiness[index].takeWaiter(interest)?.resume(throwing: CancellationError())
     }
 
-    /// Collects socket readiness after the epoll poll completed: one `epoll_wait(0)`.
-    func collectReadiness() {
+    /// Collects socket readiness: one `epoll_wait(0)`. Returns the events it found.
+    @discardableResult
+    func collectReadiness() -> Int {
         counters.epollWaitCalls &+= 1
         let count: Int
         do {
             count = try epoll.wait(into: epollBuffer, timeout: .zero)
         } catch {
             logger.error("epoll_wait failed", metadata: ["error": "\(error)"])
-            return
+            return 0
         }
         let readableBits: Epoll.Events = [.readable, .readHangUp, .hangUp, .error]
         let writableBits: Epoll.Events = [.writable, .hangUp, .error]
@@ -107,5 +130,6 @@ extension Reactor {
             if !ready.isDisjoint(with: readableBits) { readiness[index].signal(.readable)?.resume() }
             if !ready.isDisjoint(with: writableBits) { readiness[index].signal(.writable)?.resume() }
         }
+        return count
     }
 }

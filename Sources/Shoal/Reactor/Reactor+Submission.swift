@@ -61,9 +61,10 @@ extension Reactor {
         io.discard(index)?.resume(throwing: error)
     }
 
-    /// Step 3: reaps the ring in user space until it is empty; returns how many.
+    /// Step 3: collects socket readiness while sockets keep being ready, and reaps the
+    /// ring in user space until it is empty; returns how many events and completions.
     func reapCompletions() -> Int {
-        var total = 0
+        var total = epollDraining ? drainReadiness() : 0
         while true {
             let reaped: Int
             do {
@@ -87,8 +88,7 @@ extension Reactor {
             case InternalPoll.Tag.epoll:
                 epollPoll.state = .idle
                 if !stopping {
-                    collectReadiness()
-                    armEpollPoll()
+                    if collectReadiness() > 0 { epollDraining = true } else { armEpollPoll() }
                 }
             case InternalPoll.Tag.wakeup:
                 wakeupPoll.state = .idle
@@ -116,6 +116,21 @@ extension Reactor {
         wakeupPoll.state = .queued
     }
 
+    /// While sockets are busy, readiness is collected with one `epoll_wait(0)` per tick,
+    /// as an epoll loop would; the epoll poll is re-armed (an `io_submit`) only once a
+    /// call finds nothing, or before the reactor sleeps. Returns the events collected.
+    func drainReadiness() -> Int {
+        let collected = collectReadiness()
+        if collected == 0 { stopDraining() }
+        return collected
+    }
+
+    /// Back from draining to the poll in the ring: sockets are watched by the kernel again.
+    func stopDraining() {
+        epollDraining = false
+        armEpollPoll()
+    }
+
     /// At stop: withdraws the reactor's own polls (cancelled in the kernel, or unqueued).
     func withdrawInternalPolls() {
         for poll in [epollPoll, wakeupPoll] where poll.state == .inKernel {
@@ -123,6 +138,7 @@ extension Reactor {
             _ = try? reaper.context.cancel(poll.request)
         }
         if epollPoll.state == .queued { epollPoll.state = .idle }
+        epollDraining = false
         if wakeupPoll.state == .queued { wakeupPoll.state = .idle }
     }
 

@@ -12,8 +12,10 @@ extension Reactor {
     ///    for the next tick.
     /// 3. **Reap.** Completions are copied from the AIO ring in user space. Disk I/O
     ///    resumes its task. The poll on the epoll descriptor completing means sockets are
-    ///    ready: one `epoll_wait(0)` collects them. The poll on the wake-up eventfd
-    ///    completing means another thread posted work while the reactor slept.
+    ///    ready: one `epoll_wait(0)` collects them, and while it keeps finding some, each
+    ///    following tick calls it again instead of re-arming the poll (busy sockets cost
+    ///    what they cost an epoll loop). The poll on the wake-up eventfd completing means
+    ///    another thread posted work while the reactor slept.
     /// 4. **Timers.** Every timer whose deadline has passed fires (never early).
     /// 5. **Stalls.** A tick that held the thread longer than the stall threshold is
     ///    counted and logged.
@@ -90,6 +92,7 @@ extension Reactor {
     func block(now: UInt64) -> UInt64 {
         // Never sleep with requests unsubmitted: re-armed polls are among them. A
         // request the kernel rejects now resumes its task: then there is work to run.
+        if epollDraining { stopDraining() }
         submitQueued()
         if !runQueue.isEmpty { return now }
         var deadline = timers.nextDeadline() ?? .max

@@ -63,6 +63,9 @@ public final class Reactor: @unchecked Sendable {
     /// The reactor's own poll requests: on the epoll descriptor, and on the wake-up eventfd.
     @exclusivity(unchecked) var epollPoll: InternalPoll
     @exclusivity(unchecked) var wakeupPoll: InternalPoll
+    /// Sockets were ready at the last `epoll_wait(0)`: the next tick calls it again
+    /// instead of re-arming the epoll poll (see ``drainReadiness()``).
+    @exclusivity(unchecked) var epollDraining = false
 
     /// The blocking-call thread and its queue (see ``performBlocking(_:)``).
     @exclusivity(unchecked) var blocking = BlockingCalls()

@@ -12,6 +12,8 @@ public enum ReactorError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidArgument(String)
     /// The descriptor's readiness registration was removed while a task waited on it.
     case deregistered(descriptor: FileDescriptor)
+    /// The listener or connection was closed before or during the call; the text names it.
+    case closed(String)
     /// Another task already waits for this readiness on this registration: one reader
     /// and one writer may wait at a time.
     case alreadyWaiting(descriptor: FileDescriptor, interest: Interest)
@@ -23,6 +25,7 @@ public enum ReactorError: Error, Equatable, CustomStringConvertible, Sendable {
         case .invalidArgument(let what): "invalid argument: \(what)"
         case .deregistered(let fd):
             "descriptor \(fd.rawValue) was deregistered from the reactor while a task waited on it"
+        case .closed(let what): "\(what): it was closed"
         case .alreadyWaiting(let fd, let interest):
             "another task already waits for descriptor \(fd.rawValue) to be \(interest); "
                 + "one reader and one writer may wait at a time"

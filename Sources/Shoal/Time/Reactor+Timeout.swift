@@ -2,8 +2,18 @@
 public struct TimeoutError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The limit that passed.
     public let limit: Duration
+    /// What timed out, when known: "read from 10.0.0.7:443", "connect to [::1]:80".
+    public let operation: String?
 
-    public var description: String { "the operation did not finish within \(limit)" }
+    /// A timeout of `limit`, for `operation` when known.
+    public init(limit: Duration, operation: String? = nil) {
+        self.limit = limit
+        self.operation = operation
+    }
+
+    public var description: String {
+        "\(operation ?? "the operation") did not finish within \(limit)"
+    }
 }
 
 extension Reactor {

@@ -109,6 +109,15 @@ public enum FileCalls {
         _ = try retryingInterrupts("fsync", detail: "descriptor \(raw)") { Glibc.fsync(raw) }
     }
 
+    /// A second descriptor for the same open file, close-on-exec (`fcntl(F_DUPFD_CLOEXEC)`).
+    public static func duplicate(_ fd: FileDescriptor) throws(SystemCallError) -> OwnedDescriptor {
+        let raw = fd.rawValue
+        let copy = try retryingInterrupts("fcntl", detail: "F_DUPFD_CLOEXEC of descriptor \(raw)") {
+            Glibc.fcntl(raw, F_DUPFD_CLOEXEC, 0)
+        }
+        return OwnedDescriptor(takingOwnershipOf: FileDescriptor(rawValue: copy))
+    }
+
     /// Removes the name `path` (`unlink(2)`).
     public static func unlink(_ path: FilePath) throws(SystemCallError) {
         _ = try retryingInterrupts("unlink", path: path) { path.withPlatformString { Glibc.unlink($0) } }

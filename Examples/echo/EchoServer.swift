@@ -13,6 +13,10 @@ struct EchoServer: Sendable {
 
     /// Listens on `address` and serves until a signal; returns after the graceful stop.
     func run(on address: SocketAddress, reactor: Reactor) async throws {
+        // Watch first: a signal is counted from now, and the descriptor it needs is
+        // taken before connections can use them all up.
+        let signals = try reactor.watchSignals([SIGINT, SIGTERM])
+        defer { signals.close() }
         let options = TCPOptions(timeouts: TCPTimeouts(idle: idleTimeout))
         let listener = try await TCPListener.bind(address, options: options, on: reactor)
         write("shoal-echo listening on \(listener.localAddress)\n", to: .standardOutput)
@@ -23,7 +27,7 @@ struct EchoServer: Sendable {
                 }
             }
             group.addTask(executorPreference: reactor) {
-                let signal = try await reactor.waitForSignal([SIGINT, SIGTERM])
+                let signal = try await signals.next()
                 printError("shoal-echo: \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping\n")
                 listener.close()
             }

@@ -18,45 +18,14 @@ public struct ProcessResult: Sendable {
 public func runBuilt(
     _ name: String, _ arguments: [String], prefix: [String] = [], timeout: Duration = .seconds(60)
 ) throws -> ProcessResult {
-    let executable = Strace.buildDirectory() + "/" + name
-    guard FileManager.default.isExecutableFile(atPath: executable) else {
-        throw ProcessFailure("\(executable) is missing: run `swift build` first")
-    }
-    let command = prefix.isEmpty ? executable : prefix[0]
-    let rest = prefix.isEmpty ? arguments : Array(prefix.dropFirst()) + [executable] + arguments
-    return try run(command, rest, timeout: timeout)
+    try RunningProcess(built: name, arguments, prefix: prefix).wait(timeout: timeout)
 }
 
 /// Runs `command` (a path, or a name looked up in `PATH`) and waits for it, at most `timeout`.
 public func run(_ command: String, _ arguments: [String], timeout: Duration = .seconds(60)) throws -> ProcessResult {
     let path = command.hasPrefix("/") ? command : try Strace.executable(named: command).orThrow("\(command) is not installed")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let deadline = ContinuousClock.now + timeout
-    // Drain both pipes on threads of their own while waiting, so a chatty process
-    // cannot fill one and stall (and no thread of Swift's pool blocks).
-    let printed = Shared(Data())
-    let complained = Shared(Data())
-    let readers = [
-        ThreadForTest { printed.value = output.fileHandleForReading.readDataToEndOfFile() },
-        ThreadForTest { complained.value = error.fileHandleForReading.readDataToEndOfFile() },
-    ]
-    while process.isRunning && ContinuousClock.now < deadline { usleep(2_000) }
-    let late = process.isRunning
-    if late { process.terminate() }
-    process.waitUntilExit()
-    for reader in readers { reader.join() }
-    if late { throw ProcessFailure("\(command) \(arguments.joined(separator: " ")) did not end within \(timeout)") }
-    return ProcessResult(
-        status: process.terminationStatus, output: String(decoding: printed.value, as: UTF8.self),
-        error: String(decoding: complained.value, as: UTF8.self))
+    let name = ([command] + arguments).joined(separator: " ")
+    return try RunningProcess(executable: path, arguments, name: name).wait(timeout: timeout)
 }
 
 /// A process could not be run as the test wanted.

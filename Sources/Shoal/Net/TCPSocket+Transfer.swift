@@ -11,7 +11,10 @@ extension TCPSocket {
             if closed { throw ReactorError.closed("read from \(peer)") }
             if mayRead {
                 if let received = try SocketCalls.receive(descriptor, into: base, count: count, address: peer) {
-                    if received < count { mayRead = false }
+                    // A short read drains the socket, unless the peer hung up: then the
+                    // end of the stream (or an error) may wait behind the bytes, with no
+                    // edge to come for it.
+                    if received < count && !reactor.peerHungUp(registration) { mayRead = false }
                     if received == 0 {
                         readEnded = true
                     } else if timeouts.idle != nil {

@@ -109,6 +109,13 @@ extension Reactor {
         readiness[index].takeWaiter(interest)?.resume(throwing: CancellationError())
     }
 
+    /// Whether the peer of `registration` hung up (or an error is pending) in an event
+    /// seen so far. Reactor thread only.
+    func peerHungUp(_ registration: IORegistration) -> Bool {
+        guard let index = readiness.index(of: registration.token) else { return true }
+        return readiness[index].hungUp
+    }
+
     /// Collects socket readiness: one `epoll_wait(0)`. Returns the events it found.
     @discardableResult
     func collectReadiness() -> Int {
@@ -122,11 +129,13 @@ extension Reactor {
         }
         let readableBits: Epoll.Events = [.readable, .readHangUp, .hangUp, .error]
         let writableBits: Epoll.Events = [.writable, .hangUp, .error]
+        let hangUpBits: Epoll.Events = [.readHangUp, .hangUp, .error]
         for position in 0..<count {
             let event = epollBuffer[position]
             // A stale token (deregistered, maybe reused descriptor) matches no entry.
             guard let index = readiness.index(of: event.token) else { continue }
             let ready = event.readiness
+            if !ready.isDisjoint(with: hangUpBits) { readiness[index].hungUp = true }
             if !ready.isDisjoint(with: readableBits) { readiness[index].signal(.readable)?.resume() }
             if !ready.isDisjoint(with: writableBits) { readiness[index].signal(.writable)?.resume() }
         }

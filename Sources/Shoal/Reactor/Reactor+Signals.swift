@@ -9,38 +9,140 @@ extension Reactor {
     /// Suspends until the process receives one of `signals` and returns it: the way to
     /// shut a server down gracefully on `SIGINT` or `SIGTERM`.
     ///
-    /// While at least one task waits for a signal, Shoal's handler replaces the
-    /// signal's action; when the last such wait ends, the previous action comes back (so
-    /// a second Ctrl-C during a graceful shutdown ends the process the usual way). The
-    /// handler only counts the signal and writes an eventfd that the reactor watches: no
-    /// thread is dedicated to signals, and a sleeping reactor wakes at once. Only signals
-    /// that arrive after the call count.
+    /// A one-shot ``watchSignals(_:)``: the handlers are installed when this task first
+    /// runs, so a signal before then is not seen. A server should watch before it takes
+    /// its resources (see ``watchSignals(_:)``).
     ///
     /// ```swift
     /// let signal = try await reactor.waitForSignal([SIGINT, SIGTERM])
     /// ```
     ///
-    /// - Throws: ``ReactorError/invalidArgument(_:)`` for an empty set, `SIGKILL`,
-    ///   `SIGSTOP`, a fault signal (`SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`) or a number
-    ///   out of `1...64`; `CancellationError`; ``ReactorError/stopped(_:)``.
+    /// - Throws: what ``watchSignals(_:)`` and ``SignalWatch/next()`` throw.
     public func waitForSignal(_ signals: Set<Int32>) async throws -> Int32 {
         if currentPhase == .stopped { throw ReactorError.stopped("no signal wait") }
         try SignalWatchers.check(signals)
         guard isOnReactorThread else { return try await hop { try await $0.waitForSignal(signals) } }
         try Task.checkCancellation()
+        let watch = try watchSignals(signals)
+        defer { watch.close() }
+        return try await watch.next()
+    }
+
+    /// Starts counting `signals` now and returns the watch to wait on: call it first
+    /// thing, before the server opens listeners and connections, so that neither a
+    /// signal nor a shortage of descriptors later can be missed.
+    ///
+    /// While a watch is open, Shoal's handler replaces each signal's action; when the
+    /// last watch of a signal closes, the previous action comes back (so a second Ctrl-C
+    /// during a graceful shutdown ends the process the usual way). The handler only
+    /// counts the signal and writes an eventfd that the reactor watches: no thread is
+    /// dedicated to signals, and a sleeping reactor wakes at once. Reactor thread only.
+    ///
+    /// ```swift
+    /// let signals = try reactor.watchSignals([SIGINT, SIGTERM])
+    /// let listener = try await TCPListener.bind(address, on: reactor)
+    /// // ... serve in another task, then:
+    /// _ = try await signals.next()
+    /// listener.close()
+    /// ```
+    ///
+    /// - Throws: ``ReactorError/invalidArgument(_:)`` for an empty set, `SIGKILL`,
+    ///   `SIGSTOP`, a fault signal (`SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`) or a number
+    ///   out of `1...64`; ``SystemCallError`` (`sigaction`, or `fcntl` and `epoll_ctl`
+    ///   for its descriptor: `EMFILE`); ``ReactorError/stopped(_:)``.
+    public func watchSignals(_ signals: Set<Int32>) throws -> SignalWatch {
+        if currentPhase == .stopped { throw ReactorError.stopped("no signal watch") }
+        try SignalWatchers.check(signals)
+        precondition(isOnReactorThread, "Reactor.watchSignals must be called on the reactor thread")
         try SignalWatchers.watch(signals)
-        defer { SignalWatchers.unwatch(signals) }
-        let baseline = Dictionary(uniqueKeysWithValues: signals.map { ($0, shoal_signal_count($0)) })
-        // A descriptor of our own for the shared eventfd: each wait registers its own.
-        let duplicate = try FileCalls.duplicate(FileDescriptor(rawValue: shoal_signal_eventfd())).release()
-        defer { _ = Glibc.close(duplicate.rawValue) }
-        let registration = try register(duplicate)
-        defer { deregister(registration) }
-        while true {
-            for signal in signals.sorted() where shoal_signal_count(signal) != baseline[signal] { return signal }
-            try await wait(for: .readable, on: registration, deadline: nil)
+        do {
+            // A descriptor of our own for the shared eventfd: each watch registers its own.
+            let duplicate = try FileCalls.duplicate(FileDescriptor(rawValue: shoal_signal_eventfd()))
+            let registration = try register(duplicate.descriptor)
+            return SignalWatch(reactor: self, signals: signals, descriptor: duplicate.release(), registration: registration)
+        } catch {
+            SignalWatchers.unwatch(signals)
+            throw error
         }
     }
+}
+
+/// Signals counted since ``Reactor/watchSignals(_:)``: ``next()`` returns each one
+/// that arrives (several deliveries of one signal before a `next()` count once).
+/// Close it (or let it go) to restore the signals' previous actions.
+public final class SignalWatch: @unchecked Sendable {
+    /// The reactor it waits on.
+    public let reactor: Reactor
+    /// The signals it counts.
+    public let signals: Set<Int32>
+    // Reactor thread only, from here on.
+    private var seen: [Int32: UInt64]
+    private let descriptor: FileDescriptor
+    private let registration: IORegistration
+    private var closed = false
+
+    init(reactor: Reactor, signals: Set<Int32>, descriptor: FileDescriptor, registration: IORegistration) {
+        self.reactor = reactor
+        self.signals = signals
+        self.descriptor = descriptor
+        self.registration = registration
+        seen = Dictionary(uniqueKeysWithValues: signals.map { ($0, shoal_signal_count($0)) })
+    }
+
+    deinit {
+        if !closed { endSignalWatch(registration, descriptor, signals, reactor) }
+    }
+
+    /// Suspends until one of the signals arrives that no earlier `next()` returned, and
+    /// returns it (returns at once for one that arrived meanwhile).
+    ///
+    /// - Throws: ``ReactorError/closed(_:)`` after ``close()``; `CancellationError`;
+    ///   ``ReactorError/stopped(_:)``.
+    public func next() async throws -> Int32 {
+        guard reactor.isOnReactorThread else { return try await reactor.hop { _ in try await self.next() } }
+        while true {
+            if closed { throw ReactorError.closed("signal watch") }
+            for signal in signals.sorted() {
+                let count = shoal_signal_count(signal)
+                if count != seen[signal] {
+                    seen[signal] = count
+                    return signal
+                }
+            }
+            do {
+                try await reactor.wait(for: .readable, on: registration, deadline: nil)
+            } catch ReactorError.deregistered {
+                throw ReactorError.closed("signal watch")
+            }
+        }
+    }
+
+    /// Stops watching: a waiting ``next()`` throws ``ReactorError/closed(_:)``, and the
+    /// signals' previous actions come back when no other watch counts them. Closing
+    /// again does nothing.
+    public func close() {
+        guard reactor.isOnReactorThread else {
+            _ = reactor.execute { self.close() }
+            return
+        }
+        if closed { return }
+        closed = true
+        endSignalWatch(registration, descriptor, signals, reactor)
+    }
+}
+
+/// Ends a watch's registration and descriptor, on the reactor thread, and unwatches.
+private func endSignalWatch(_ registration: IORegistration, _ descriptor: FileDescriptor, _ signals: Set<Int32>, _ reactor: Reactor) {
+    let finish: @Sendable () -> Void = {
+        reactor.deregister(registration)
+        _ = Glibc.close(descriptor.rawValue)
+    }
+    if reactor.isOnReactorThread || reactor.currentPhase == .stopped {
+        finish()
+    } else if !reactor.execute(finish) {
+        _ = Glibc.close(descriptor.rawValue)
+    }
+    SignalWatchers.unwatch(signals)
 }
 
 /// How many waits watch each signal; the first installs Shoal's handler, the last

@@ -39,6 +39,10 @@ struct ReadinessTable {
         /// Edges seen and not yet consumed by a wait.
         var readable = false
         var writable = false
+        /// The peer hung up or an error is pending: sticky until the registration ends.
+        /// A short read then no longer means the socket is drained (the end of the
+        /// stream may have come with the last bytes, in the same edge).
+        var hungUp = false
         var reader: Waiter?
         var writer: Waiter?
 

@@ -22,13 +22,16 @@ struct QuotaTests {
         let result = try await runReactor { reactor -> (timer: Int, reap: Int, sleeper: Int, ioTask: Int, yields: Int) in
             let slices = Shared(0)
             let stop = Shared(false)
-            let timerDeadline = Reactor.Instant.now.advanced(by: .milliseconds(20)).nanoseconds
+            // One instant for the timer, the sleeper and the flood's mark: a preemption
+            // between two separate `now` readings would shift the deadlines apart.
+            let deadline = Reactor.Instant.now.advanced(by: .milliseconds(20))
+            let timerDeadline = deadline.nanoseconds
             let slicesAtTimerDeadline = Shared(-1)
             let slicesAtTimerFired = Shared(-1)
             let slicesAtSleeperWoke = Shared(-1)
-            reactor.schedule(after: .milliseconds(20)) { slicesAtTimerFired.value = slices.value }
+            reactor.schedule(at: deadline) { slicesAtTimerFired.value = slices.value }
             let sleeper = reactor.spawn {
-                try await reactor.sleep(for: .milliseconds(20))
+                try await reactor.sleep(until: deadline)
                 slicesAtSleeperWoke.value = slices.value
             }
 

@@ -39,8 +39,9 @@ public struct CompletionReaper: ~Copyable {
     public let context: AIOContext
     /// The ring, or `nil` when it failed validation and every reap uses the system call.
     private var ring: CompletionRing?
-    /// The ring's `head` as this reaper last left it (or found it after an
-    /// `io_getevents` of its own): any other value in the ring means someone else wrote it.
+    /// The ring's `head` as this reaper last left it (or as an `io_getevents` of its own
+    /// left it: as many slots further on as it returned): any other value in the ring
+    /// means someone else wrote it.
     private var head: UInt32 = 0
     /// Why the ring is not read in user space, or `nil` when it is.
     public private(set) var unusableReason: String?
@@ -111,13 +112,14 @@ public struct CompletionReaper: ~Copyable {
         let reaped = try context.getEvents(minimum: minimum, into: events, timeout: timeout)
         counters.systemCalls &+= 1
         counters.systemCallCompletions &+= reaped
-        // The kernel consumed the ring inside io_getevents and stored its new head, which
-        // is in range; anything else was written by someone else meanwhile.
+        // The kernel consumed the ring inside io_getevents from the head this reaper left
+        // and stored its new head: exactly `reaped` slots further on. Anything else, even
+        // in range, was written by someone else meanwhile.
         if let ring {
             let published = shoal_load_relaxed_u32(ring.headPointer)
-            if published < ring.slots {
-                head = published
-            } else {
+            let expected = UInt32((UInt64(head) + UInt64(reaped)) % UInt64(ring.slots))
+            head = expected
+            if published != expected {
                 giveUp(ring, head: published, tail: shoal_load_acquire_u32(ring.tailPointer))
             }
         }

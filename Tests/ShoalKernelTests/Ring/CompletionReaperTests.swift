@@ -301,6 +301,30 @@ struct CompletionReaperTests {
         #expect(reaper.unusableReason != nil)
     }
 
+    @Test("an in-range head written by someone else while the reaper waited in io_getevents is not adopted",
+          arguments: [UInt32(1), 5])
+    func inRangeHeadWrittenDuringSystemCall(foreign: UInt32) throws {
+        var reaper = CompletionReaper(context: try AIOContext(maximumEvents: 8))
+        let header = RingHeader(reaper.context.id)
+        let writer = ThreadForTest {
+            usleep(5_000)
+            header[2] = foreign
+        }
+        var events = [AIOCompletion](repeating: AIOCompletion(), count: 64)
+        // Nothing is in flight: the kernel waits out the timeout, and whatever it returns
+        // (it may read the foreign head on waking), the head it leaves is not the one the
+        // reaper expects after that many completions.
+        _ = try events.withUnsafeMutableBufferPointer { try reaper.reap(into: $0, minimum: 1, timeout: .milliseconds(40)) }
+        writer.join()
+        let reason = reaper.unusableReason
+        #expect(reason?.contains("out of place") == true, "\(String(describing: reason))")
+        #expect(reaper.ringSlots == nil)
+        // The next reap does not read slots from the foreign head in user space.
+        _ = try events.withUnsafeMutableBufferPointer { try reaper.reap(into: $0) }
+        #expect(reaper.counters.userSpaceReaps == 0)
+        #expect(reaper.counters.systemCalls == 2)
+    }
+
     @Test("fields read only at validation (slots, header length, magic) are never trusted again",
           arguments: [Corruption.slotsHuge, .headerLengthHuge, .magic])
     func midLifeHeaderCorruption(corruption: Corruption) throws {

@@ -240,8 +240,15 @@ extension File {
         } else {
             let fd = descriptor
             do {
-                try reactor.startBlocking({ try Self.positional(direction, fd, memory.base, count, offset, path) }) {
-                    [self] outcome in
+                // A call that outlives the reactor frees its memory and ends the request
+                // on the blocking-call thread: close() must not wait for it for ever.
+                try reactor.startBlocking(
+                    { try Self.positional(direction, fd, memory.base, count, offset, path) },
+                    afterStop: { [self] _ in
+                        memory.deallocate()
+                        endRequest()
+                    }
+                ) { [self] outcome in
                     if case .failure = outcome { memory.deallocate() }
                     endRequest()
                     completion(outcome)

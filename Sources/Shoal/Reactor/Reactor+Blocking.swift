@@ -38,7 +38,9 @@ extension Reactor {
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Result, any Error>) in
                 do {
-                    let call = try startBlocking(body, resumesAfterStop: true) { continuation.resume(with: $0) }
+                    let call = try startBlocking(body, afterStop: { continuation.resume(with: $0) }) {
+                        continuation.resume(with: $0)
+                    }
                     handle.attach(call)
                 } catch {
                     continuation.resume(throwing: error)
@@ -55,26 +57,31 @@ extension Reactor {
     /// cancelled before it started). Reactor thread only. Does not wait for room: the
     /// caller bounds how many it starts.
     ///
-    /// A call that outlives the reactor (the grace period ended first) delivers its
-    /// outcome on the blocking-call thread when `resumesAfterStop` (a continuation can
-    /// be resumed anywhere), and drops it otherwise (a closure of reactor-confined state).
+    /// A call that outlives the reactor (the grace period ended first) hands its outcome
+    /// to `afterStop` instead, on the blocking-call thread: resume a continuation there,
+    /// or release what `completion` would have (`completion` is reactor-confined and is
+    /// dropped). Without `afterStop` the outcome is dropped.
+    ///
+    /// - Throws: ``ReactorError/stopped(_:)`` once the reactor is stopping (a completion
+    ///   run while it stops may start another call: nothing would deliver its outcome);
+    ///   ``SystemCallError`` when the thread cannot be started.
     @discardableResult
     func startBlocking<Result: Sendable>(
         _ body: @escaping @Sendable () throws -> Result,
-        resumesAfterStop: Bool = false,
+        afterStop: (@Sendable (Swift.Result<Result, any Error>) -> Void)? = nil,
         completion: @escaping (Swift.Result<Result, any Error>) -> Void
     ) throws -> BlockingCallThread.Call {
+        if stopping { throw ReactorError.stopped("blocking call not made") }
         let thread = try blocking.thread ?? startBlockingThread()
         blocking.inFlight += 1
         counters.blockingCalls &+= 1
         let deliver = UncheckedBox(completion)
         let call = BlockingCallThread.Call(
             run: { [self] in
-                let outcome = Swift.Result { try body() }
-                finishBlockingCall(resumesAfterStop) { deliver.value(outcome) }
+                finishBlockingCall(Swift.Result { try body() }, deliver: deliver, afterStop: afterStop)
             },
             skip: { [self] in
-                finishBlockingCall(resumesAfterStop) { deliver.value(.failure(CancellationError())) }
+                finishBlockingCall(.failure(CancellationError()), deliver: deliver, afterStop: afterStop)
             })
         thread.submit(call)
         return call
@@ -87,17 +94,21 @@ extension Reactor {
         return thread
     }
 
-    /// Runs on the blocking-call thread when a call ends: hands `resume` to the reactor
-    /// thread, which also frees the call's place in the queue. After stop (the loop
-    /// waits for every call, so only one that outlived the grace period gets here) it
-    /// resumes here if `anywhere`, else drops the outcome.
-    private nonisolated func finishBlockingCall(_ anywhere: Bool, _ resume: @escaping @Sendable () -> Void) {
+    /// Runs on the blocking-call thread when a call ends: hands `outcome` to `deliver`
+    /// on the reactor thread, which also frees the call's place in the queue. After stop
+    /// (the loop waits for every call, so only one that outlived the grace period gets
+    /// here) it hands it to `afterStop` here instead, if there is one.
+    private nonisolated func finishBlockingCall<Result: Sendable>(
+        _ outcome: Swift.Result<Result, any Error>,
+        deliver: UncheckedBox<(Swift.Result<Result, any Error>) -> Void>,
+        afterStop: (@Sendable (Swift.Result<Result, any Error>) -> Void)?
+    ) {
         let accepted = execute { [self] in
             blocking.inFlight -= 1
             blocking.roomWaiters.popFirst()?.continuation.resume()
-            resume()
+            deliver.value(outcome)
         }
-        if !accepted && anywhere { resume() }
+        if !accepted { afterStop?(outcome) }
     }
 
     /// Suspends until a blocking call finishes and frees a place (reactor thread).

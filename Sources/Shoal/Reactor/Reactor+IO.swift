@@ -57,12 +57,21 @@ extension Reactor {
     ///
     /// `memory` belongs to the reactor from the call on; it comes back with a success,
     /// and is freed on failure or after ``cancelRequest(_:)``. Returns the token that
-    /// ``cancelRequest(_:)`` takes.
+    /// ``cancelRequest(_:)`` takes, or `nil` when the reactor is stopping: nothing submits
+    /// requests any more, so `onRelease` and then `completion`, with
+    /// ``ReactorError/stopped(_:)``, have run already (a completion reaped while the
+    /// reactor stops may start another request: it fails here, not strands its file).
     @discardableResult
     func submit(
         _ request: AIORequest, holding memory: IOMemory?, onRelease: (() -> Void)? = nil,
         completion: @escaping (Result<Int64, any Error>) -> Void
-    ) -> IOTable.Token {
+    ) -> IOTable.Token? {
+        if stopping {
+            memory?.deallocate()
+            onRelease?()
+            completion(.failure(ReactorError.stopped("\(request.operationName) was never submitted")))
+            return nil
+        }
         let token = io.allocate(request, memory: memory, onRelease: onRelease)
         enqueue(token, .callback(completion))
         return token

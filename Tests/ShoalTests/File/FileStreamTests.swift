@@ -237,6 +237,51 @@ struct FileStreamReviewTests {
         #expect(finish == "CancellationError")
     }
 
+    @Test("when the grace period ends with buffered reader reads outstanding, the file still closes")
+    func bufferedReadsOutliveGracePeriod() async throws {
+        let path = try scratchPath("grace-buffered")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 100_000)
+        var configuration = Reactor.Configuration()
+        configuration.shutdownGracePeriod = .milliseconds(5)
+        let box = Shared<File?>(nil)
+        try await runReactor(configuration: configuration) { reactor in
+            let file = try await File.open(FilePath(path), directIO: .disabled, on: reactor)
+            box.value = file
+            // Hold the blocking-call thread past the grace period: the reader's reads wait
+            // behind the call, and end after the reactor has stopped.
+            reactor.spawn { try await reactor.performBlocking { _ = usleep(200_000) } }
+            let reader = FileReader(file)
+            reactor.spawn { while (try? await reader.next()) != nil {} }
+            try await reactor.sleep(for: .milliseconds(2))
+        }
+        let file = try #require(box.value)
+        #expect(try await closes(file, within: .seconds(2)), "File.close() hangs after the reactor stopped")
+    }
+
+    @Test("when the grace period ends with direct reader reads in flight, their completions start no read that strands the file")
+    func directReadsOutliveGracePeriod() async throws {
+        let path = try scratchPath("grace-direct")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 32 << 20)
+        sync()
+        var configuration = Reactor.Configuration()
+        configuration.shutdownGracePeriod = .zero
+        let box = Shared<File?>(nil)
+        try await runReactor(configuration: configuration) { reactor in
+            let file = try await File.open(FilePath(path), directIO: .required, on: reactor)
+            box.value = file
+            // Reads keep completing, and each completion starts the next read: the loop
+            // stops with some in the kernel, and reaps them while it stops.
+            let reader = FileReader(file, chunkSize: 2 << 20, readAhead: 4)
+            reactor.spawn { while (try? await reader.next()) != nil {} }
+            try await reactor.sleep(for: .milliseconds(1))
+        }
+        let file = try #require(box.value)
+        #expect(try await closes(file, within: .seconds(2)), "File.close() hangs after the reactor stopped")
+        #expect(file.usage.withLock { $0.inFlight } == 0)
+    }
+
     @Test("on a buffered file, read-ahead and write-behind are capped at two")
     func bufferedCaps() async throws {
         let path = try scratchPath("caps")
@@ -250,4 +295,17 @@ struct FileStreamReviewTests {
         }
         #expect(ahead == 2 && behind == 2)
     }
+}
+
+/// Whether `file.close()`, called off the reactor, returns within `limit` (a close that
+/// hangs is left behind, not waited for).
+private func closes(_ file: File, within limit: Duration) async throws -> Bool {
+    let closed = Shared(false)
+    Task.detached {
+        try? await file.close()
+        closed.value = true
+    }
+    let deadline = ContinuousClock.now + limit
+    while !closed.value && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    return closed.value
 }

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include "CShoal.h"
 
 #ifndef STATX_DIOALIGN
@@ -36,6 +38,10 @@ int shoal_fallocate(int fd, int mode, int64_t offset, int64_t length) {
 
 int shoal_o_direct(void) {
     return O_DIRECT;
+}
+
+int shoal_block_device_size(int fd, uint64_t *size) {
+    return ioctl(fd, BLKGETSIZE64, size);
 }
 
 int shoal_is_main_thread(void) {

@@ -155,6 +155,10 @@ int shoal_fallocate(int fd, int mode, int64_t offset, int64_t length);
 /// The value of O_DIRECT on this architecture.
 int shoal_o_direct(void);
 
+/// The size in bytes of the block device open at `fd` (ioctl BLKGETSIZE64: fstat says 0
+/// for a device). Returns 0, or -1 with errno (ENOTTY when `fd` is not a block device).
+int shoal_block_device_size(int fd, uint64_t *size);
+
 /// Whether the calling thread is the process's main thread (its thread id is the pid).
 int shoal_is_main_thread(void);
 

@@ -61,9 +61,16 @@ extension File {
         }
     }
 
-    /// The file's size in bytes (`fstat`).
+    /// The file's size in bytes (`fstat`); for a block device, the device's size
+    /// (`ioctl(BLKGETSIZE64)`: `fstat` says 0 there).
     public func size() throws -> Int64 {
-        try status().size
+        let status = try status()
+        guard status.type == .blockSpecial else { return status.size }
+        var bytes: UInt64 = 0
+        guard shoal_block_device_size(descriptor.rawValue, &bytes) == 0 else {
+            throw SystemCallError(call: "ioctl", errno: .current, path: path, detail: "BLKGETSIZE64")
+        }
+        return Int64(clamping: bytes)
     }
 
     /// Sets the file's size (`ftruncate`, on the blocking-call thread: freeing blocks

@@ -76,7 +76,9 @@ public final class FileWriter: @unchecked Sendable {
         self.start = start
         self.nextOffset = start
         self.expectedSize = expectedSize
-        self.reserving = file.isDirect
+        // A block device has the size it has: nothing to reserve (fallocate past its end
+        // fails) or cut back.
+        self.reserving = file.isDirect && (try? file.status())?.type != .blockSpecial
         self.originalSize = (try? file.size()) ?? 0
         self.reservedEnd = max(originalSize, start)
         let alignment = max(file.alignment.memory, IOBuffer.defaultAlignment)

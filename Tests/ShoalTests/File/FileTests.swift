@@ -343,3 +343,58 @@ struct FileReviewTests {
         #expect(access(new, F_OK) != 0)
     }
 }
+
+@Suite("File: block devices")
+struct FileBlockDeviceTests {
+    @Test("a block device has its device's size: read(at:count:), a reader and a writer's tail see its bytes")
+    func loopDevice() async throws {
+        guard getuid() == 0, let losetup = Strace.executable(named: "losetup") else {
+            print("skipped: attaching a loop device needs root and losetup")
+            return
+        }
+        let backing = try scratchPath("loop-backing")
+        defer { unlink(backing) }
+        let size = 4 << 20
+        try writePatternFile(backing, size: size)
+        let attached = try run(losetup, ["--find", "--show", backing])
+        guard attached.status == 0 else {
+            print("skipped: losetup could not attach a loop device: \(attached.error)")
+            return
+        }
+        let device = attached.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? run(losetup, ["--detach", device]) }
+        let (deviceSize, head, streamed, end) = try await runReactor { reactor -> (Int64, [UInt8], [UInt8], String) in
+            let file = try await File.open(FilePath(device), .readWrite, on: reactor)
+            let deviceSize = try file.size()
+            let head = try await file.read(at: 100, count: 10_000).bytes
+            let reader = FileReader(file, chunkSize: 1 << 20)
+            var streamed: [UInt8] = []
+            while let chunk = try await reader.next() { streamed += chunk.bytes }
+            // A write that ends inside a block keeps the device's bytes after it; nothing
+            // is reserved or cut: a device has the size it has.
+            let writer = FileWriter(file, chunkSize: 64 << 10)
+            var end = "none"
+            do {
+                try await writer.write([UInt8](repeating: 0xAB, count: 5_000))
+                end = "\(try await writer.finish())"
+            } catch {
+                end = "\(error)"
+            }
+            try await file.close()
+            return (deviceSize, head, streamed, end)
+        }
+        // Compared outside #expect: a failure would print megabytes of bytes.
+        let headMatches = head == pattern(100..<10_100)
+        let streamMatches = streamed == pattern(0..<size)
+        #expect(deviceSize == Int64(size))
+        #expect(head.count == 10_000 && headMatches)
+        #expect(streamed.count == size && streamMatches)
+        #expect(end == "5000")
+        let fd = open(device, O_RDONLY)
+        defer { close(fd) }
+        var after = [UInt8](repeating: 0, count: 16_384)
+        #expect(pread(fd, &after, after.count, 0) == after.count)
+        let tailKept = after == [UInt8](repeating: 0xAB, count: 5_000) + pattern(5_000..<16_384)
+        #expect(tailKept)
+    }
+}

@@ -118,7 +118,9 @@ public final class File: @unchecked Sendable {
     ///   - mode: read, write, or both (swift-system's access modes).
     ///   - options: `.create`, `.truncate`, `.exclusiveCreate`, ... (swift-system's
     ///     open options; `O_CLOEXEC` is always added). Not `.append`: every read and
-    ///     write of a `File` names its offset.
+    ///     write of a `File` names its offset. As with `open(2)`, `.create` through a
+    ///     symbolic link to nothing creates the link's target, and `.exclusiveCreate`
+    ///     refuses any link (`EEXIST`).
     ///   - permissions: for a file created by the call.
     ///   - directIO: ``DirectIO/preferred`` by default.
     /// - Throws: ``SystemCallError`` naming `open` and the path (`ENOENT`, `EACCES`,

@@ -29,16 +29,24 @@ enum FileOpening {
         // changes nothing for regular files and block devices, the only kinds kept.
         let base = mode.rawValue | (options.rawValue & ~(O_TRUNC | O_CREAT | O_EXCL)) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY
         var descriptor: Int32 = -1
-        var created = false
+        // The file this call created, removed again if the open fails after all.
+        var created: FilePath?
         if options.contains(.create) {
             descriptor = retryingOpen(path, base | O_CREAT | O_EXCL, permissions)
-            created = descriptor >= 0
+            if descriptor >= 0 { created = path }
             if descriptor < 0 && (Errno.current != .fileExists || options.contains(.exclusiveCreate)) {
                 throw SystemCallError(call: "open", errno: .current, path: path)
             }
         }
         if descriptor < 0 {
             descriptor = retryingOpen(path, base, permissions)
+            if descriptor < 0 && Errno.current == .noSuchFileOrDirectory && options.contains(.create) {
+                // It exists (EEXIST) and does not (ENOENT): a symbolic link to nothing.
+                // open(2) with O_CREAT follows it and creates its target (within the
+                // kernel's rules for links in shared folders): so does this.
+                descriptor = retryingOpen(path, base | O_CREAT, permissions)
+                if descriptor >= 0 { created = createdTarget(of: descriptor) }
+            }
             if descriptor < 0 { throw SystemCallError(call: "open", errno: .current, path: path) }
         }
         let fd = FileDescriptor(rawValue: descriptor)
@@ -62,7 +70,7 @@ enum FileOpening {
                 }
             }
             if reason != nil { _ = fcntl(descriptor, F_SETFL, status) }
-            if options.contains(.truncate) && !created && ftruncate(descriptor, 0) != 0 {
+            if options.contains(.truncate) && created == nil && ftruncate(descriptor, 0) != 0 {
                 throw SystemCallError(call: "ftruncate", errno: .current, path: path, detail: "to 0 bytes (O_TRUNC)")
             }
             let isDirect = reason == nil
@@ -75,9 +83,27 @@ enum FileOpening {
         } catch {
             _ = Glibc.close(descriptor)
             // A file this call created goes with the failure.
-            if created { _ = path.withPlatformString { Glibc.unlink($0) } }
+            if let created { _ = created.withPlatformString { Glibc.unlink($0) } }
             throw error
         }
+    }
+
+    /// The path of the empty file just created at `descriptor` through a dangling
+    /// symbolic link (the kernel's name for it, from `/proc/self/fd`), or `nil` if it
+    /// cannot be told or is not that file: nothing is removed then.
+    private static func createdTarget(of descriptor: Int32) -> FilePath? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/fd/\(descriptor)", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        let target = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Made by this call, as far as can be told: the same file, and still empty (a
+        // file someone else made there between the two opens would not be).
+        var opened = stat()
+        var named = stat()
+        guard target.hasPrefix("/"), fstat(descriptor, &opened) == 0, lstat(target, &named) == 0,
+            opened.st_dev == named.st_dev, opened.st_ino == named.st_ino, opened.st_size == 0
+        else { return nil }
+        return FilePath(target)
     }
 
     private static func retryingOpen(_ path: FilePath, _ flags: Int32, _ permissions: FilePermissions) -> Int32 {

@@ -318,6 +318,42 @@ struct FileReviewTests {
         #expect(busy == 0)
     }
 
+    @Test("opening with .create through a dangling symbolic link creates its target, as open(2) does; .exclusiveCreate refuses")
+    func createThroughDanglingLink() async throws {
+        let folder = try scratchPath("dangling")
+        #expect(mkdir(folder, 0o755) == 0)
+        defer { _ = try? run("rm", ["-rf", folder]) }
+        #expect(symlink("target", folder + "/link") == 0)
+        #expect(symlink("other", folder + "/exclusive") == 0)
+        let (created, exclusive) = try await runReactor { reactor -> (String, String) in
+            var created = "none"
+            do {
+                let file = try await File.open(FilePath(folder + "/link"), .readWrite, options: [.create], on: reactor)
+                var buffer = file.makeBuffer(capacity: 4_096)
+                buffer.count = 4_096
+                _ = try await file.write(buffer, at: 0)
+                created = "wrote \(try file.size())"
+                try await file.close()
+            } catch {
+                created = "\(error)"
+            }
+            var exclusive = "opened"
+            do {
+                _ = try await File.open(
+                    FilePath(folder + "/exclusive"), .readWrite, options: [.create, .exclusiveCreate], on: reactor)
+            } catch {
+                exclusive = "\(error)"
+            }
+            return (created, exclusive)
+        }
+        #expect(created == "wrote 4096")
+        var info = stat()
+        #expect(stat(folder + "/target", &info) == 0 && info.st_mode & S_IFMT == S_IFREG && info.st_size == 4_096)
+        #expect(lstat(folder + "/link", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+        #expect(exclusive == "open \(folder)/exclusive: File exists (errno 17)")
+        #expect(access(folder + "/other", F_OK) != 0)
+    }
+
     @Test("with direct I/O required and refused, an existing file is not truncated and a new one is not left")
     func requiredRefusedLeavesFilesAlone() async throws {
         guard getuid() == 0 else {
@@ -331,16 +367,21 @@ struct FileReviewTests {
         defer { umount(directory) }
         let existing = directory + "/existing"
         let new = directory + "/new"
-        defer { unlink(existing); unlink(new) }
+        let link = directory + "/link"
+        defer { unlink(existing); unlink(new); unlink(link); unlink(directory + "/target") }
         try writePatternFile(existing, size: 10_000)
+        #expect(symlink("target", link) == 0)
         try await runReactor { reactor in
-            for (path, options) in [(existing, FileDescriptor.OpenOptions.truncate), (new, .create)] {
+            for (path, options) in [(existing, FileDescriptor.OpenOptions.truncate), (new, .create), (link, .create)] {
                 _ = try? await File.open(FilePath(path), .writeOnly, options: options, directIO: .required, on: reactor)
             }
         }
         var info = stat()
         #expect(stat(existing, &info) == 0 && info.st_size == 10_000)
         #expect(access(new, F_OK) != 0)
+        // The target created through the dangling link goes; the link stays.
+        #expect(access(directory + "/target", F_OK) != 0)
+        #expect(lstat(link, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
     }
 }
 

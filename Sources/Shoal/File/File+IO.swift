@@ -159,6 +159,38 @@ extension File {
         }
     }
 
+    /// Writes `count` bytes of `memory` at `offset` of a direct file through the page
+    /// cache: on the blocking-call thread, with `O_DIRECT` off for the call. For a tail
+    /// that ends inside a block whose other bytes cannot be read (a write-only file); a
+    /// direct request of this file submitted meanwhile goes through the page cache too,
+    /// which is slower, never wrong. `memory` stays the caller's.
+    nonisolated(nonsending) func writeThroughPageCache(_ memory: IOMemory, count: Int, at offset: Int64) async throws {
+        try checkOpen("pwrite")
+        try checkMode("write")
+        let fd = descriptor
+        let path = path
+        try await tracked {
+            try await reactor.performBlocking {
+                let flags = fcntl(fd.rawValue, F_GETFL)
+                guard flags >= 0, fcntl(fd.rawValue, F_SETFL, flags & ~shoal_o_direct()) == 0 else {
+                    throw SystemCallError(call: "fcntl", errno: .current, path: path, detail: "turning O_DIRECT off")
+                }
+                defer { _ = fcntl(fd.rawValue, F_SETFL, flags) }
+                var written = 0
+                while written < count {
+                    let taken = try Self.positional(
+                        .write, fd, memory.base + written, count - written, offset + Int64(written), path)
+                    if taken == 0 {
+                        throw SystemCallError(
+                            call: "pwrite", errno: .ioError, path: path,
+                            detail: "the kernel took 0 of \(count - written) bytes at offset \(offset + Int64(written))")
+                    }
+                    written += taken
+                }
+            }
+        }
+    }
+
     /// `pread`/`pwrite` of a buffered file (blocking-call thread).
     static func positional(
         _ direction: Direction, _ fd: FileDescriptor, _ base: UnsafeMutableRawPointer, _ count: Int,

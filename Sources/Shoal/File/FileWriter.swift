@@ -137,7 +137,9 @@ public final class FileWriter: @unchecked Sendable {
     ///
     /// The file ends at the last byte written, or where it ended before if that is
     /// further: bytes of an existing file past the written range are kept (on a direct
-    /// file the last, partial block is read and written back whole).
+    /// file the last, partial block is read and written back whole; on a write-only
+    /// direct file, which cannot be read, the bytes of that block are written through
+    /// the page cache instead, after the writes before them).
     ///
     /// - Throws: the first failed write's error, or that of the truncate or fsync. After
     ///   a failure the reserved space is given back too, as far as it can be.
@@ -150,11 +152,17 @@ public final class FileWriter: @unchecked Sendable {
             if var chunk = staging.take() {
                 let valid = chunk.count
                 let length = file.alignUp(valid)
-                if length != valid {
-                    try await fillTail(&chunk, from: valid, to: length, at: nextOffset)
-                    chunk.count = length
+                // Bytes of the file after the tail, in the tail's last block: they must stay.
+                let kept = Int(max(0, min(Int64(length), originalSize - nextOffset) - Int64(valid)))
+                if kept > 0 && file.mode == .writeOnly {
+                    try await writeTailThroughPageCache(chunk)
+                } else {
+                    if length != valid {
+                        try await fillTail(&chunk, from: valid, to: length, kept: kept, at: nextOffset)
+                        chunk.count = length
+                    }
+                    try await send(chunk)
                 }
-                try await send(chunk)
             }
             while inFlight > 0 { await waitForCompletion() }
             if let failure { throw failure }
@@ -168,10 +176,11 @@ public final class FileWriter: @unchecked Sendable {
         }
     }
 
-    /// Fills `chunk` from `valid` to `length` for a write at `offset`: with the bytes the
-    /// file already has there, or zeros past its end.
-    private func fillTail(_ chunk: inout IOBuffer, from valid: Int, to length: Int, at offset: Int64) async throws {
-        let kept = Int(max(0, min(Int64(length), originalSize - offset) - Int64(valid)))
+    /// Fills `chunk` from `valid` to `length` for a write at `offset`: with the `kept`
+    /// bytes the file already has there, then zeros past its end.
+    private func fillTail(
+        _ chunk: inout IOBuffer, from valid: Int, to length: Int, kept: Int, at offset: Int64
+    ) async throws {
         if kept > 0 {
             let existing = try await file.read(at: offset + Int64(valid), count: kept)
             chunk.withUnsafeMutableBytes { bytes in
@@ -183,6 +192,27 @@ public final class FileWriter: @unchecked Sendable {
         _ = chunk.withUnsafeMutableBytes { bytes in
             (bytes.baseAddress! + valid + kept).initializeMemory(as: UInt8.self, repeating: 0, count: length - valid - kept)
         }
+    }
+
+    /// Writes the tail `chunk` of a write-only direct file whose old bytes fill the rest of
+    /// its last block: they cannot be read to pad the block, so the tail's own bytes go
+    /// through the page cache, once the writes before them are done (they are not
+    /// ordered with a write in flight).
+    private func writeTailThroughPageCache(_ chunk: consuming IOBuffer) async throws {
+        while inFlight > 0 { await waitForCompletion() }
+        if let failure {
+            pool.give(chunk)
+            throw failure
+        }
+        let count = chunk.count
+        let memory = chunk.takeMemory()
+        do {
+            try await file.writeThroughPageCache(memory, count: count, at: nextOffset)
+        } catch {
+            memory.deallocate()
+            throw error
+        }
+        pool.give(IOBuffer(adopting: memory, count: 0))
     }
 
     /// Cuts the file to `size` if it is longer (padding or reserved space past it).

@@ -1,3 +1,4 @@
+import CShoal
 @testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
@@ -129,6 +130,39 @@ struct FileStreamEdgeTests {
             return results
         }
         #expect(results == [true, true])
+    }
+
+    @Test("a writer of a write-only direct file ends inside the old bytes without reading them", arguments: [0, 8_192])
+    func writeOnlyDirectTail(start: Int) async throws {
+        let path = try scratchPath("write-only")
+        defer { unlink(path) }
+        try writePatternFile(path, size: 30_000)
+        let (end, direct) = try await runReactor { reactor -> (String, Bool) in
+            let file = try await File.open(FilePath(path), .writeOnly, directIO: .required, on: reactor)
+            let writer = FileWriter(file, at: Int64(start), chunkSize: 4_096)
+            var end = "none"
+            do {
+                try await writer.write([UInt8](repeating: 0xCD, count: 5_000))
+                end = "\(try await writer.finish())"
+            } catch {
+                end = "\(error)"
+            }
+            // Direct I/O is on again once the tail is written.
+            let direct = fcntl(file.descriptor.rawValue, F_GETFL) & shoal_o_direct() != 0
+            try await file.close()
+            return (end, direct)
+        }
+        #expect(direct)
+        #expect(end == "\(start + 5_000)")
+        let bytes = try await runReactor { reactor -> [UInt8] in
+            let file = try await File.open(FilePath(path), on: reactor)
+            let bytes = try await file.read(at: 0, count: 40_000).bytes
+            try await file.close()
+            return bytes
+        }
+        let expected = pattern(0..<start) + [UInt8](repeating: 0xCD, count: 5_000) + pattern(start + 5_000..<30_000)
+        let same = bytes == expected
+        #expect(bytes.count == 30_000 && same)
     }
 
     @Test("misuse throws: a misaligned writer start, a reader off the reactor thread, after stop")

@@ -129,7 +129,8 @@ struct CopyJob: Sendable {
 
     /// The destination file: `destination`, or a file named as the source inside it
     /// when it is a folder (which a trailing `/` demands). A symbolic link is followed,
-    /// as `cp` does. Refuses a copy onto the source itself, and replacing anything but a
+    /// as `cp` does; one that leads nowhere is refused, as `cp` does, rather than
+    /// replaced. Refuses a copy onto the source itself, and replacing anything but a
     /// regular file.
     private func resolveDestination(_ sourceStatus: Stat, on fileSystem: FileSystem) async throws -> FilePath {
         var target = destination
@@ -140,10 +141,15 @@ struct CopyJob: Sendable {
         } else if destinationIsFolder {
             throw CopyFailure.destination("cannot copy into \(destination)/: it is not a directory")
         }
-        if let link = try? await fileSystem.status(of: target, followingSymlinks: false), link.type == .symbolicLink,
-            let resolved = Self.resolve(target)
-        {
-            target = resolved
+        if let link = try? await fileSystem.status(of: target, followingSymlinks: false), link.type == .symbolicLink {
+            switch Self.resolve(target) {
+            case .success(let resolved):
+                target = resolved
+            case .failure(.noSuchFileOrDirectory):
+                throw CopyFailure.destination("not writing through dangling symbolic link \(target)")
+            case .failure(let error):
+                throw CopyFailure.destination("cannot copy to \(target): \(Self.reason(error))")
+            }
         }
         if let status = try? await fileSystem.status(of: target) {
             if status.deviceID == sourceStatus.deviceID && status.inode == sourceStatus.inode {
@@ -223,15 +229,17 @@ struct CopyJob: Sendable {
         throw CopyFailure(message: "verify failed: \(destination) differs from \(source) near byte \(offset)", exitCode: 65)
     }
 
-    /// The path a symbolic link leads to (`realpath`), or `nil` if it leads nowhere.
-    static func resolve(_ path: FilePath) -> FilePath? {
-        guard let resolved = path.withPlatformString({ realpath($0, nil) }) else { return nil }
+    /// The path a symbolic link leads to (`realpath`), or why it leads nowhere
+    /// (`ENOENT` for a dangling link, `ELOOP`, `EACCES`, ...).
+    static func resolve(_ path: FilePath) -> Result<FilePath, Errno> {
+        guard let resolved = path.withPlatformString({ realpath($0, nil) }) else { return .failure(.current) }
         defer { free(resolved) }
-        return FilePath(String(cString: resolved))
+        return .success(FilePath(String(cString: resolved)))
     }
 
     static func reason(_ error: any Error) -> String {
         if let error = error as? SystemCallError { return "\(error.errno) (errno \(error.errno.rawValue))" }
+        if let error = error as? Errno { return "\(error) (errno \(error.rawValue))" }
         return "\(error)"
     }
 

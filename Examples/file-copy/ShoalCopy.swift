@@ -20,7 +20,7 @@ struct ShoalCopy: AsyncParsableCommand {
               64  bad arguments
               65  --verify found the copy different from the source
               66  the source cannot be read (missing, a directory, a FIFO, a device, no permission)
-              73  the destination cannot be created (folder missing, no permission, copy onto itself)
+              73  the destination cannot be created (folder missing, no permission, copy onto itself, a dangling link)
               74  an I/O error during the copy (disk full, read or write error)
               130 interrupted (SIGINT or SIGTERM)
             """)

@@ -273,4 +273,27 @@ struct CopyDestinationTests {
         var info = stat()
         #expect(lstat(folder + "/link", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
     }
+
+    @Test("a dangling symbolic link at the destination is refused with one line, as cp does, and left as it was")
+    func danglingSymlinkDestination() throws {
+        let folder = try scratchPath("copy-dangling")
+        #expect(mkdir(folder, 0o755) == 0)
+        defer { _ = try? run("rm", ["-rf", folder]) }
+        let source = folder + "/source"
+        _ = FileManager.default.createFile(atPath: source, contents: Data("new".utf8))
+        #expect(symlink("nowhere", folder + "/link") == 0)
+        #expect(mkdir(folder + "/into", 0o755) == 0)
+        #expect(symlink("nowhere", folder + "/into/source") == 0)
+        // Named, and reached by copying into a folder where the name is a dangling link.
+        for (destination, link) in [(folder + "/link", folder + "/link"), (folder + "/into", folder + "/into/source")] {
+            let result = try copy([source, destination])
+            #expect(result.status == 73, "\(destination): \(result.status) \(result.error)")
+            #expect(result.error == "shoal-copy: not writing through dangling symbolic link \(link)\n", "\(result.error)")
+            var info = stat()
+            #expect(lstat(link, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == "nowhere")
+        }
+        #expect(entries(folder) == ["into", "link", "source"])
+        #expect(entries(folder + "/into") == ["source"])
+    }
 }

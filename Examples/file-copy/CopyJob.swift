@@ -195,6 +195,8 @@ struct CopyJob: Sendable {
             }
             try await writer.finish(sync: true)
         } catch {
+            // The copy is abandoned (its temporary file goes): no finish, and no warning.
+            await writer.discard()
             await reader.close()
             bar?.clear()
             throw error

@@ -17,6 +17,10 @@ import DequeModule
 /// next call and by ``finish(sync:)``. A writer lives on its reactor's thread: call it
 /// from tasks on the reactor.
 ///
+/// End every writer with ``finish(sync:)``, or with ``discard()`` on an error path
+/// (the copy is abandoned, the task was interrupted): a writer dropped with bytes
+/// accepted and neither called logs a warning, as its last bytes may be unwritten.
+///
 /// A direct write that grows the file completes inside `io_submit` on ext4 and XFS (the
 /// file system updates the size synchronously), which would block the reactor thread
 /// for the whole write. So the writer reserves space ahead of its writes with
@@ -42,7 +46,9 @@ public final class FileWriter: @unchecked Sendable {
     private var inFlight = 0
     private var waiter: UnsafeContinuation<Void, Never>?
     private var failure: (any Error)?
+    /// ``finish(sync:)`` or ``discard()`` was called.
     private var finished = false
+    private var discarded = false
     /// Where finished writes put their buffers, and new chunks come from.
     public let pool: IOBufferPool
     /// The file offset up to which space is reserved (the file's size, at least).
@@ -174,6 +180,21 @@ public final class FileWriter: @unchecked Sendable {
             try? await trim(to: max(end, originalSize))
             throw error
         }
+    }
+
+    /// Stops the writer without finishing it, for an error path: waits for the writes in
+    /// flight (the kernel may still read their buffers), drops the bytes gathered and not
+    /// sent, and leaves the file as those writes left it, with any space reserved past
+    /// them (remove or truncate the file). Later calls throw; discarding again, or after
+    /// ``finish(sync:)``, does nothing. After the reactor stopped, or off its thread, it
+    /// only marks the writer done.
+    public func discard() async {
+        if finished { return }
+        finished = true
+        discarded = true
+        if let chunk = staging.take() { pool.give(chunk) }
+        guard file.reactor.isOnReactorThread, file.reactor.currentPhase != .stopped else { return }
+        while inFlight > 0 { await waitForCompletion() }
     }
 
     /// Fills `chunk` from `valid` to `length` for a write at `offset`: with the `kept`
@@ -310,7 +331,9 @@ public final class FileWriter: @unchecked Sendable {
                 "FileWriter of \(file.path) used off its reactor's thread: use it from a task on the reactor")
         }
         if let failure { throw failure }
-        if finished { throw ReactorError.invalidArgument("FileWriter of \(file.path) was finished") }
+        if finished {
+            throw ReactorError.invalidArgument("FileWriter of \(file.path) was \(discarded ? "discarded" : "finished")")
+        }
         if file.isDirect && start % Int64(file.alignment.offset) != 0 {
             throw ReactorError.invalidArgument(
                 "FileWriter of \(file.path) starts at offset \(start), not a multiple of \(file.alignment.offset) "

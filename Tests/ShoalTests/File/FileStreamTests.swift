@@ -1,4 +1,5 @@
 import CShoal
+import Logging
 @testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
@@ -314,6 +315,35 @@ struct FileStreamReviewTests {
         let file = try #require(box.value)
         #expect(try await closes(file, within: .seconds(2)), "File.close() hangs after the reactor stopped")
         #expect(file.usage.withLock { $0.inFlight } == 0)
+    }
+
+    @Test("a writer discarded on an error path waits for its writes, refuses later calls and warns of nothing; one merely dropped warns")
+    func discardedWriter() async throws {
+        let path = try scratchPath("discard")
+        defer { unlink(path) }
+        let messages = Shared<[String]>([])
+        var configuration = Reactor.Configuration()
+        configuration.logger = Logger(label: "test") { _ in CapturingLogHandler(messages: messages) }
+        let (busy, later) = try await runReactor(configuration: configuration) { reactor -> (Int, String) in
+            let file = try await File.open(FilePath(path), .readWrite, options: [.create], on: reactor)
+            let writer = FileWriter(file, chunkSize: 4_096, writeBehind: 2)
+            try await writer.write([UInt8](repeating: 1, count: 10_000))
+            await writer.discard()
+            let busy = reactor.io.busy
+            var later = "written"
+            do { try await writer.write([1]) } catch { later = "\(error)" }
+            // A programmer's mistake: bytes accepted, and the writer dropped unfinished.
+            do {
+                let dropped = FileWriter(file, chunkSize: 4_096)
+                try await dropped.write([UInt8](repeating: 2, count: 100))
+            }
+            try await file.close()
+            return (busy, later)
+        }
+        #expect(busy == 0)
+        #expect(later.hasSuffix("was discarded"), "\(later)")
+        let warnings = messages.value.filter { $0.contains("dropped without finish") }
+        #expect(warnings.count == 1, "\(messages.value)")
     }
 
     @Test("on a buffered file, read-ahead and write-behind are capped at two")

@@ -165,17 +165,27 @@ struct ShutdownTests {
         var configuration = Reactor.Configuration()
         configuration.shutdownGracePeriod = .milliseconds(50)
         let spins = Shared(0)
+        let movedOff = Shared(false)
         try await runReactor(configuration: configuration) { reactor in
             reactor.spawn {
-                // Ignores cancellation and keeps yielding: only the grace period ends it.
+                // Ignores cancellation and keeps yielding: only the grace period ends the
+                // reactor's part. Its later jobs run on the stopped reactor's queue; it ends
+                // there, so it cannot hold a thread of the test's pool.
                 while spins.value < 10_000_000 {
                     spins.update { $0 += 1 }
                     await Task.yield()
+                    if !reactor.isOnReactorThread {
+                        movedOff.value = true
+                        return
+                    }
                 }
             }
             try await reactor.sleep(for: .milliseconds(1))
         }
         #expect(spins.value < 10_000_000)
+        // The loop ended with the task still running: the grace period, not the task, ended it.
+        for _ in 0..<1_000 where !movedOff.value { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(movedOff.value)
     }
 
     @Test("a sleep still pending when the grace period ends resumes with CancellationError")

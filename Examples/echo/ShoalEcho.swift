@@ -32,7 +32,7 @@ struct ShoalEcho: AsyncParsableCommand {
     var gracePeriod: Double = 5
 
     @Option(help: "Bytes read at a time per connection.")
-    var bufferSize = 16 * 1_024
+    var bufferSize = 64 * 1_024
 
     @Option(help: "Close a connection that moves no byte for this many seconds (default: never).")
     var idleTimeout: Double?

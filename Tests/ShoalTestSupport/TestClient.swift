@@ -98,6 +98,10 @@ public final class TestClient: @unchecked Sendable {
 public struct ClientError: Error, CustomStringConvertible {
     public let call: String
     public let errno: Int32
+    public init(call: String, errno: Int32) {
+        self.call = call
+        self.errno = errno
+    }
     public var description: String { "\(call): \(String(cString: strerror(errno))) (errno \(errno))" }
 }
 

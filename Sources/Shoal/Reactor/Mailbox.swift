@@ -23,6 +23,12 @@ enum Work: Sendable {
 /// sequentially consistent, at least one of them sees the other: either the reactor
 /// sees the work and does not sleep, or the sender sees the flag and writes the eventfd.
 ///
+/// The reactor sleeps in one of two places (see `docs/architecture.md`): in
+/// `io_getevents`, where a poll request in the AIO ring watches ``wakeup``, or in
+/// `epoll_wait` while sockets are busy and no disk I/O is in flight, where
+/// ``epollWakeup``, registered in the epoll set, wakes it. The reactor says which before
+/// it announces the sleep; the sender writes that one.
+///
 /// When the loop stops, the reactor closes the mailbox and takes what is left in one
 /// step under the lock: a post either lands before that (and the reactor handles it)
 /// or is refused, so "accepted" always means "handled".
@@ -39,6 +45,11 @@ final class Mailbox: Sendable {
     let sleeping = Atomic<Bool>(false)
     /// The eventfd whose poll request in the AIO ring wakes the blocked reactor.
     let wakeup: EventFD
+    /// The eventfd in the epoll set that wakes the reactor asleep in `epoll_wait`.
+    let epollWakeup: EventFD
+    /// Where the reactor sleeps next: written by the reactor before it announces the
+    /// sleep (the sequentially consistent store of ``sleeping`` publishes it).
+    let sleepsInEpoll = Atomic<Bool>(false)
     /// Eventfd writes made by senders (for ``ReactorStats``).
     let wakeupWrites = Atomic<Int>(0)
     /// Items ever posted (for ``ReactorStats``).
@@ -48,6 +59,7 @@ final class Mailbox: Sendable {
 
     init() throws(SystemCallError) {
         wakeup = try EventFD()
+        epollWakeup = try EventFD()
     }
 
     /// Appends `work` from any thread, waking the reactor if it sleeps; returns `false`
@@ -65,7 +77,12 @@ final class Mailbox: Sendable {
         if sleeping.exchange(false, ordering: .sequentiallyConsistent) {
             wakeupWrites.add(1, ordering: .relaxed)
             // A saturated counter still leaves the eventfd readable: nothing to handle.
-            _ = try? wakeup.signal()
+            // The exchange acquired the reactor's announcement, and with it where it sleeps.
+            if sleepsInEpoll.load(ordering: .relaxed) {
+                _ = try? epollWakeup.signal()
+            } else {
+                _ = try? wakeup.signal()
+            }
         }
         return true
     }
@@ -96,7 +113,8 @@ final class Mailbox: Sendable {
 
     /// Announces that the reactor is about to block; returns `false` (and withdraws the
     /// announcement) when work arrived meanwhile, so it must not block.
-    func prepareToSleep() -> Bool {
+    func prepareToSleep(inEpoll: Bool = false) -> Bool {
+        sleepsInEpoll.store(inEpoll, ordering: .relaxed)
         sleeping.store(true, ordering: .sequentiallyConsistent)
         if pending.load(ordering: .sequentiallyConsistent) > 0 {
             sleeping.store(false, ordering: .sequentiallyConsistent)

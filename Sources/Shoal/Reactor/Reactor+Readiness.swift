@@ -116,7 +116,12 @@ extension Reactor {
         return readiness[index].hungUp
     }
 
-    /// Collects socket readiness: one `epoll_wait(0)`. Returns the events it found.
+    /// The epoll token of the eventfd that wakes a reactor asleep in `epoll_wait`: it
+    /// matches no registration (their tokens carry an index below `UInt32.max`).
+    static let epollWakeupToken = UInt64.max
+
+    /// Collects socket readiness: one `epoll_wait(0)`. Returns the events it found for
+    /// registered descriptors.
     @discardableResult
     func collectReadiness() -> Int {
         counters.epollWaitCalls &+= 1
@@ -127,11 +132,24 @@ extension Reactor {
             logger.error("epoll_wait failed", metadata: ["error": "\(error)"])
             return 0
         }
+        return handleReadiness(count)
+    }
+
+    /// Resumes the waiters of the first `count` events in ``epollBuffer``; returns how
+    /// many were for registered descriptors (a wake-up from another thread is not).
+    func handleReadiness(_ count: Int) -> Int {
         let readableBits: Epoll.Events = [.readable, .readHangUp, .hangUp, .error]
         let writableBits: Epoll.Events = [.writable, .hangUp, .error]
         let hangUpBits: Epoll.Events = [.readHangUp, .hangUp, .error]
+        var found = 0
         for position in 0..<count {
             let event = epollBuffer[position]
+            if event.token == Self.epollWakeupToken {
+                counters.eventfdReads &+= 1
+                _ = try? mailbox.epollWakeup.drain()
+                continue
+            }
+            found += 1
             // A stale token (deregistered, maybe reused descriptor) matches no entry.
             guard let index = readiness.index(of: event.token) else { continue }
             let ready = event.readiness
@@ -139,6 +157,6 @@ extension Reactor {
             if !ready.isDisjoint(with: readableBits) { readiness[index].signal(.readable)?.resume() }
             if !ready.isDisjoint(with: writableBits) { readiness[index].signal(.writable)?.resume() }
         }
-        return count
+        return found
     }
 }

@@ -63,8 +63,12 @@ extension Reactor {
 
     /// Step 3: collects socket readiness while sockets keep being ready, and reaps the
     /// ring in user space until it is empty; returns how many events and completions.
+    /// With nothing left to run and nothing that can complete in the ring, readiness is
+    /// left to the blocking step's `epoll_wait`, which returns at once if sockets are
+    /// ready: one system call where a poll and then a sleep would be two.
     func reapCompletions() -> Int {
-        var total = epollDraining ? drainReadiness() : 0
+        let leftToSleep = runQueue.isEmpty && canSleepInEpoll
+        var total = epollDraining && !leftToSleep ? drainReadiness() : 0
         while true {
             let reaped: Int
             do {
@@ -123,6 +127,12 @@ extension Reactor {
         let collected = collectReadiness()
         if collected == 0 { stopDraining() }
         return collected
+    }
+
+    /// Whether the reactor may sleep in `epoll_wait` instead of the ring: nothing of its
+    /// own can complete there (no request in the kernel or waiting to go).
+    var canSleepInEpoll: Bool {
+        userRequestsInKernel == 0 && submissionQueue.isEmpty && !stopping
     }
 
     /// Back from draining to the poll in the ring: sockets are watched by the kernel again.

@@ -121,6 +121,7 @@ public final class Reactor: @unchecked Sendable {
             context: try AIOContext(maximumEvents: configuration.maximumIOInFlight + InternalPoll.reservedSlots),
             forcesSystemCall: configuration.forcesSystemCallReap)
         self.epoll = try Epoll()
+        try epoll.add(mailbox.epollWakeup.descriptor.descriptor, events: [.readable, .edgeTriggered], token: Self.epollWakeupToken)
         submitBatch = .allocate(capacity: 256)
         reapBuffer = .allocate(capacity: 256)
         epollBuffer = .allocate(capacity: 256)

@@ -22,7 +22,8 @@ extension Reactor {
     /// 6. **Block**, only when the run queue is empty and steps 3 and 4 found nothing:
     ///    one `io_getevents(min 1, timeout = next timer)`, which returns on the first of
     ///    a disk completion, socket readiness, a wake-up from another thread, or the
-    ///    timeout.
+    ///    timeout. While sockets are busy and nothing is in flight in the ring, one
+    ///    `epoll_wait` instead (as an epoll loop sleeps; see `sleepInEpoll(now:)`).
     ///
     /// A tick in which nothing new happened in the kernel makes no system call: the ring
     /// is read in user space and the clock through the vDSO.

@@ -9,6 +9,11 @@ public import SystemPackage
 /// readiness event from the reactor's epoll, collected in the same step as disk
 /// completions. Methods may be called from any task; they run on the reactor thread.
 ///
+/// One reader and one writer at a time: a task may read while another writes (both
+/// capture the connection), which is how a protocol that talks both ways at once avoids
+/// waiting on itself. A second read while one waits throws
+/// ``ReactorError/alreadyWaiting(descriptor:interest:)``; so does a second write.
+///
 /// ```swift
 /// var buffer = IOBuffer(capacity: 16 * 1024)
 /// while try await connection.read(into: &buffer) > 0 {

@@ -151,3 +151,42 @@ struct TCPMechanicsTests {
         #expect(outcome.2 == 0)
     }
 }
+
+@Suite("TCP full duplex: one task reads while another writes")
+struct TCPFullDuplexTests {
+    @Test("16 MiB written by one task while another reads the echo: no deadlock, every byte back")
+    func readWhileWriting() async throws {
+        let payload = (0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ ($0 >> 12)) }
+        let echoed = try await runReactor { reactor -> [UInt8] in
+            let listener = try await TCPListener.bind(try SocketAddress("127.0.0.1:0"), on: reactor)
+            defer { listener.close() }
+            let server = Task(executorPreference: reactor) {
+                let connection = try await listener.accept()
+                var buffer = IOBuffer(capacity: 65_536)
+                while try await connection.read(into: &buffer) > 0 {
+                    try await connection.write(buffer)
+                    buffer.count = 0
+                }
+            }
+            let client = try await TCPConnection.connect(to: listener.localAddress, on: reactor)
+            // The whole payload at once: far more than the socket buffers hold, so the
+            // write can only finish while the echo is being read.
+            let writer = Task(executorPreference: reactor) {
+                try await client.write(payload)
+                try await client.finishWriting()
+            }
+            var received: [UInt8] = []
+            received.reserveCapacity(payload.count)
+            var buffer = IOBuffer(capacity: 65_536)
+            while try await client.read(into: &buffer) > 0 {
+                received += buffer.bytes
+                buffer.count = 0
+            }
+            try await writer.value
+            try await server.value
+            return received
+        }
+        #expect(echoed.count == payload.count)
+        #expect(echoed == payload)
+    }
+}

@@ -43,6 +43,31 @@ private func pingPong(
     return after
 }
 
+
+/// Runs `body` on the reactor side of a connection that has just echoed one byte (so the
+/// reactor collects readiness with epoll), while the plain client stays connected for
+/// `lingering` microseconds more.
+private func afterOneEcho<T: Sendable>(
+    _ reactor: Reactor, lingering: UInt32, _ body: () async throws -> T
+) async throws -> T {
+    let listener = try await TCPListener.bind(try SocketAddress("127.0.0.1:0"), on: reactor)
+    defer { listener.close() }
+    let port = listener.localAddress.port
+    let peerThread = ThreadForTest {
+        guard let peer = try? TestClient(port: port) else { return }
+        try? peer.send([1])
+        _ = try? peer.receive(count: 1)
+        usleep(lingering)
+    }
+    let connection = try await listener.accept()
+    var buffer = IOBuffer(capacity: 8)
+    _ = try await connection.read(into: &buffer)
+    try await connection.write(buffer)
+    let result = try await body()
+    peerThread.join()
+    return result
+}
+
 @Suite("Sleeping in epoll_wait while sockets are busy and the ring has nothing in flight")
 struct EpollSleepTests {
     @Test("a ping-pong costs one epoll_wait per round trip: no io_submit or io_getevents")
@@ -67,30 +92,17 @@ struct EpollSleepTests {
     @Test("a closure from another thread wakes a reactor asleep in epoll_wait, with one eventfd write")
     func crossThreadWake() async throws {
         let outcome = try await runReactor { reactor -> (ReactorStats, Bool) in
-            let listener = try await TCPListener.bind(try SocketAddress("127.0.0.1:0"), on: reactor)
-            defer { listener.close() }
-            let port = listener.localAddress.port
-            let peerThread = ThreadForTest {
-                guard let peer = try? TestClient(port: port) else { return }
-                try? peer.send([1])
-                _ = try? peer.receive(count: 1)
-                usleep(50_000)  // the reactor is asleep with nothing to do
-            }
-            let connection = try await listener.accept()
-            var buffer = IOBuffer(capacity: 8)
-            _ = try await connection.read(into: &buffer)
-            try await connection.write(buffer)
-            let before = reactor.stats
-            // Nothing to run, no timer, no disk I/O: the reactor sleeps until the thread posts.
-            let ran = await withUnsafeContinuation { (continuation: UnsafeContinuation<Bool, Never>) in
-                startDetachedThread {
-                    usleep(20_000)
-                    _ = reactor.execute { continuation.resume(returning: true) }
+            try await afterOneEcho(reactor, lingering: 50_000) {
+                let before = reactor.stats
+                // Nothing to run, no timer, no disk I/O: the reactor sleeps until the thread posts.
+                let ran = await withUnsafeContinuation { (continuation: UnsafeContinuation<Bool, Never>) in
+                    startDetachedThread {
+                        usleep(20_000)
+                        _ = reactor.execute { continuation.resume(returning: true) }
+                    }
                 }
+                return (reactor.stats.since(before), ran)
             }
-            let stats = reactor.stats.since(before)
-            peerThread.join()
-            return (stats, ran)
         }
         #expect(outcome.1)
         #expect(outcome.0.eventfdWrites == 1, "\(outcome.0)")
@@ -103,29 +115,17 @@ struct EpollSleepTests {
         try writePatternFile(path, size: 1 << 16)
         defer { unlink(path) }
         let outcome = try await runReactor { reactor -> (Int, Int) in
-            let listener = try await TCPListener.bind(try SocketAddress("127.0.0.1:0"), on: reactor)
-            defer { listener.close() }
-            let port = listener.localAddress.port
-            let peerThread = ThreadForTest {
-                guard let peer = try? TestClient(port: port) else { return }
-                try? peer.send([1])
-                _ = try? peer.receive(count: 1)
-                usleep(100_000)
+            try await afterOneEcho(reactor, lingering: 100_000) {
+                let before = reactor.stats
+                // A sleep of a few milliseconds, then one under a millisecond.
+                try await reactor.sleep(for: .milliseconds(3))
+                try await reactor.sleep(for: .microseconds(300))
+                let timers = reactor.stats.since(before).timersFired
+                let file = try await File.open(FilePath(path), on: reactor)
+                let bytes = try await file.read(at: 0, count: 1 << 16)
+                try await file.close()
+                return (timers, bytes.count)
             }
-            let connection = try await listener.accept()
-            var buffer = IOBuffer(capacity: 8)
-            _ = try await connection.read(into: &buffer)
-            try await connection.write(buffer)
-            let before = reactor.stats
-            // A sleep of a few milliseconds, then one under a millisecond.
-            try await reactor.sleep(for: .milliseconds(3))
-            try await reactor.sleep(for: .microseconds(300))
-            let timers = reactor.stats.since(before).timersFired
-            let file = try await File.open(FilePath(path), on: reactor)
-            let bytes = try await file.read(at: 0, count: 1 << 16)
-            try await file.close()
-            peerThread.join()
-            return (timers, bytes.count)
         }
         #expect(outcome.0 == 2)
         #expect(outcome.1 == 1 << 16)

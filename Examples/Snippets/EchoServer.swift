@@ -10,6 +10,7 @@ func echoServerExample() async throws {
         let listener = try await TCPListener.bind(try SocketAddress("127.0.0.1:7000"), on: reactor)
         reactor.spawn {
             _ = try await signals.next()
+            signals.close()                    // a second Ctrl-C now ends the process
             listener.close()                   // serve stops accepting and winds down
         }
         try await listener.serve(maxConnections: 10_000, gracePeriod: .seconds(5)) { connection in
@@ -19,5 +20,19 @@ func echoServerExample() async throws {
                 buffer.count = 0
             }
         }
+    }
+}
+
+/// README's full-duplex handler: one task reads while another writes.
+func fullDuplexExample(_ listener: TCPListener) async throws {
+    try await listener.serve { connection in
+        let connection = connection  // a local: another task can capture it
+        let writer = Task(executorPreference: connection.reactor) {
+            try await connection.write(Array(repeating: UInt8(ascii: "x"), count: 1 << 20))
+            try await connection.finishWriting()
+        }
+        var buffer = IOBuffer(capacity: 64 * 1024)
+        while try await connection.read(into: &buffer) > 0 { buffer.count = 0 }
+        try await writer.value
     }
 }

@@ -28,6 +28,8 @@ struct EchoServer: Sendable {
             }
             group.addTask(executorPreference: reactor) {
                 let signal = try await signals.next()
+                // The previous actions come back: a second signal ends the process at once.
+                signals.close()
                 printError("shoal-echo: \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping\n")
                 listener.close()
             }

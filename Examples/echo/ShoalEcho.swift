@@ -16,10 +16,10 @@ struct ShoalEcho: AsyncParsableCommand {
             sent) or goes away. On SIGINT or SIGTERM it stops accepting, gives open \
             connections --grace-period seconds to finish, closes the rest and exits 0; a \
             second signal ends it at once. Exits 1 when it cannot listen (the port is in \
-            use, the address is not local), 64 on bad arguments.
+            use, the address is not local), 64 on bad arguments (a host that does not resolve).
             """)
 
-    @Option(help: "The address to listen on: an IPv4 or IPv6 address (0.0.0.0 or :: for all interfaces).")
+    @Option(help: "The address to listen on: an IPv4 or IPv6 address (0.0.0.0 or :: for all interfaces), or a name.")
     var host = "127.0.0.1"
 
     @Option(help: "The port to listen on (0: any free port, printed when ready).")
@@ -45,24 +45,33 @@ struct ShoalEcho: AsyncParsableCommand {
         if let idleTimeout, !(idleTimeout > 0 && idleTimeout.isFinite) {
             throw ValidationError("--idle-timeout must be more than 0 seconds")
         }
-        do {
-            _ = try SocketAddress(host: host, port: port)
-        } catch {
-            throw ValidationError("--host: \(error)")
-        }
+        if host.isEmpty { throw ValidationError("--host must not be empty") }
     }
 
     func run() async throws {
-        let address = try SocketAddress(host: host, port: port)
         let server = EchoServer(
-            maxConnections: maxConnections, gracePeriod: .milliseconds(Int64(gracePeriod * 1_000)),
-            bufferSize: bufferSize, idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1_000)) })
+            maxConnections: maxConnections, gracePeriod: duration(seconds: gracePeriod),
+            bufferSize: bufferSize, idleTimeout: idleTimeout.map(duration(seconds:)))
+        let host = self.host, port = self.port
         do {
-            try await Reactor.run { reactor in try await server.run(on: address, reactor: reactor) }
+            try await Reactor.run { reactor in
+                // A numeric address, else a name looked up off the reactor thread.
+                let address = try await SocketAddress.resolve(host, port: port, on: reactor)[0]
+                try await server.run(on: address, reactor: reactor)
+            }
         } catch let error as SystemCallError {
             printError("shoal-echo: \(error)\n")
             throw ExitCode(1)
+        } catch let error as ReactorError {
+            // The one ReactorError before serving: a host that is neither an address nor a name.
+            printError("shoal-echo: --host: \(error)\n")
+            throw ExitCode(64)
         }
+    }
+
+    /// `seconds` as a duration; beyond what a duration holds (about 292 years) is "never".
+    private func duration(seconds: Double) -> Duration {
+        seconds >= 9e9 ? .seconds(Int64.max) : .nanoseconds(Int64(seconds * 1e9))
     }
 }
 

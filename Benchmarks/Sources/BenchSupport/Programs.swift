@@ -25,6 +25,7 @@ public struct Programs {
     /// Builds every executable of this package (`swift run` builds only the one it
     /// runs); a no-op when they are up to date.
     public func buildSiblings() throws {
+        print("building the benchmark's programs (release; the first build compiles SwiftNIO: minutes) ...")
         let build = try Run.capture(
             "/usr/bin/env", ["swift", "build", "-c", "release", "--package-path", root.appendingPathComponent("Benchmarks").path])
         guard build.status == 0 else { throw BenchError("building the benchmarks failed:\n\(build.output)\(build.error)") }
@@ -41,6 +42,7 @@ public struct Programs {
 
     /// Shoal's release executable `product`, built first (a no-op when up to date).
     public func shoal(_ product: String) throws -> String {
+        print("building \(product) (release) ...")
         let build = try Run.capture(
             "/usr/bin/env", ["swift", "build", "-c", "release", "--product", product, "--package-path", root.path])
         guard build.status == 0 else { throw BenchError("building \(product) failed:\n\(build.output)\(build.error)") }

@@ -13,6 +13,7 @@ struct EchoBench: ParsableCommand {
             (pinned to CPU 1): N connections in ping-pong of SIZE-byte messages, counted for \
             --seconds after --warmup. The servers take turns in every round (Shoal, NIO, C, \
             rotating the order); the table shows the median and range of --rounds rounds. \
+            Use --rounds 5 or more: a single round on a shared machine can be off by 2x. \
             --syscalls adds one run of each server in each shape, its system calls counted by \
             perf stat on the syscall tracepoints (strace -c -f when perf is missing; strace \
             slows the server and changes its batching), and reports them per request. --json prints one JSON object on the last line.
@@ -86,7 +87,8 @@ struct EchoBench: ParsableCommand {
 
     private func report(shapes: [Shape], results: [Shape: [String: [LoadResult]]], counts: [Shape: [String: SyscallCount]]) {
         print("echo-bench: requests/s and latency, median [min-max] of \(rounds) rounds, \(seconds) s each after \(warmup) s warm-up")
-        print(machineLine() + "; servers on CPU 0, echo-load on CPU 1\n")
+        print(machineLine() + "; servers on CPU 0, echo-load on CPU 1")
+        print("ratios: the median of each round's ratio (the servers of a round ran back to back)\n")
         print(pad("shape", 14) + pad("Shoal req/s", 26) + pad("NIO req/s", 26) + pad("C req/s", 26) + pad("Shoal/NIO", 20) + "Shoal/C")
         for shape in shapes {
             let byPeer = results[shape] ?? [:]

@@ -21,8 +21,13 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// The port; 0 asks ``TCPListener/bind(_:backlog:reusePort:options:on:)`` for any free one.
     public let port: UInt16
 
-    /// An address of `host` and `port`.
+    /// An address of `host` and `port`. An IPv6 host must have exactly 16 bytes: any
+    /// other count stops the program with a message saying so (a programming error, as
+    /// an index out of range is).
     public init(_ host: Host, port: UInt16) {
+        if case .ipv6(let bytes, _) = host {
+            precondition(bytes.count == 16, "SocketAddress: an IPv6 host has 16 bytes, got \(bytes.count)")
+        }
         self.host = host
         self.port = port
     }

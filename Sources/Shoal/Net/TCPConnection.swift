@@ -71,7 +71,9 @@ public struct TCPConnection: ~Copyable, Sendable {
     /// - Throws: ``ReactorError/invalidArgument(_:)`` when `buffer` has no free space;
     ///   ``SystemCallError`` (`recv`, naming the peer: `ECONNRESET`, ...);
     ///   ``TimeoutError`` past the read or idle limit; `CancellationError`;
-    ///   ``ReactorError/stopped(_:)``. Nothing is added to `buffer` when it throws.
+    ///   ``ReactorError/stopped(_:)`` (also when called after the reactor stopped);
+    ///   ``ReactorError/alreadyWaiting(descriptor:interest:)`` while another task waits to
+    ///   read this connection. Nothing is added to `buffer` when it throws.
     public nonisolated(nonsending) func read(into buffer: inout IOBuffer) async throws -> Int {
         let free = buffer.capacity - buffer.count
         guard free > 0 else {
@@ -85,6 +87,7 @@ public struct TCPConnection: ~Copyable, Sendable {
             received = try await socket.receive(into: base, count: free)
         } else {
             let socket = self.socket
+            try socket.refuseAfterStop("read from")
             let target = UncheckedBox(base)
             received = try await socket.reactor.hop { _ in try await socket.receive(into: target.value, count: free) }
         }
@@ -99,7 +102,9 @@ public struct TCPConnection: ~Copyable, Sendable {
     /// - Throws: ``SystemCallError`` (`send`, naming the peer: `EPIPE` when the peer has
     ///   gone, `ECONNRESET`); ``TimeoutError`` past the write or idle limit;
     ///   ``ReactorError/invalidArgument(_:)`` after ``finishWriting()``;
-    ///   `CancellationError`; ``ReactorError/stopped(_:)``. When it throws, part of the
+    ///   `CancellationError`; ``ReactorError/stopped(_:)`` (also when called after the
+    ///   reactor stopped); ``ReactorError/alreadyWaiting(descriptor:interest:)`` while
+    ///   another task waits to write to this connection. When it throws, part of the
     ///   bytes may have been sent: the stream is no longer in a known state.
     public nonisolated(nonsending) func write(_ buffer: borrowing IOBuffer) async throws {
         try await send(UnsafeRawPointer(buffer.memory.base), count: buffer.count)
@@ -129,6 +134,7 @@ public struct TCPConnection: ~Copyable, Sendable {
         if count == 0 { return }
         if socket.reactor.isOnReactorThread { return try await socket.send(from: base, count: count) }
         let socket = self.socket
+        try socket.refuseAfterStop("write to")
         let source = UncheckedBox(base)
         try await socket.reactor.hop { _ in try await socket.send(from: source.value, count: count) }
     }
@@ -141,6 +147,7 @@ public struct TCPConnection: ~Copyable, Sendable {
     public func finishWriting() async throws {
         if socket.reactor.isOnReactorThread { return try socket.finishWriting() }
         let socket = self.socket
+        try socket.refuseAfterStop("finishWriting on")
         try await socket.reactor.hop { _ in try socket.finishWriting() }
     }
 

@@ -9,6 +9,11 @@ extension TCPListener {
 
     /// Waits for a connection and returns it, set up with ``options``.
     ///
+    /// One task accepts at a time: a second waiting `accept()` throws
+    /// ``ReactorError/alreadyWaiting(descriptor:interest:)``, and while
+    /// ``serve(maxConnections:gracePeriod:_:)`` runs, `accept()` throws
+    /// ``ReactorError/invalidArgument(_:)``.
+    ///
     /// - Throws: ``ReactorError/closed(_:)`` when the listener is closed (before or
     ///   while waiting); `CancellationError`; ``ReactorError/stopped(_:)``; a
     ///   ``SystemCallError`` from `accept` other than the ones it rides out
@@ -17,9 +22,20 @@ extension TCPListener {
     public func accept() async throws -> TCPConnection {
         if reactor.currentPhase == .stopped { throw ReactorError.stopped("accept on \(name)") }
         guard reactor.isOnReactorThread else {
-            return TCPConnection(try await reactor.hop { _ in try await self.acceptSocket() })
+            return TCPConnection(
+                try await reactor.hop { _ in
+                    try self.refuseWhileServing()
+                    return try await self.acceptSocket()
+                })
         }
+        try refuseWhileServing()
         return TCPConnection(try await acceptSocket())
+    }
+
+    private func refuseWhileServing() throws {
+        if serving {
+            throw ReactorError.invalidArgument("accept on \(name) while serve runs on it: serve takes every connection")
+        }
     }
 
     /// Accepts on the reactor thread.

@@ -14,7 +14,8 @@ extension TCPListener {
     ///   `gracePeriod` to finish, then those left are cancelled (their waiting reads and
     ///   writes throw `CancellationError`), and `serve` returns once every handler has.
     ///
-    /// - Throws: ``ReactorError/invalidArgument(_:)`` for `maxConnections` below 1;
+    /// - Throws: ``ReactorError/invalidArgument(_:)`` for `maxConnections` below 1, for a
+    ///   second `serve` on the listener, or while a task waits in ``accept()``;
     ///   ``ReactorError/stopped(_:)``; a ``SystemCallError`` from `accept` that is not
     ///   one it rides out (see ``accept()``), after winding down.
     public func serve(
@@ -31,9 +32,14 @@ extension TCPListener {
                 try await self.serve(maxConnections: maxConnections, gracePeriod: gracePeriod, handler)
             }
         }
+        if serving { throw ReactorError.invalidArgument("serve on \(name): it is already serving") }
+        serving = true
         let connections = ConnectionTasks(reactor: reactor)
         onClose = { connections.wake() }
-        defer { onClose = nil }
+        defer {
+            onClose = nil
+            serving = false
+        }
         var failure: (any Error)?
         while !closed && !Task.isCancelled {
             if connections.count >= maxConnections {
@@ -47,6 +53,9 @@ extension TCPListener {
                 break
             } catch ReactorError.closed {
                 break
+            } catch ReactorError.alreadyWaiting where connections.count == 0 {
+                // A task waits in accept(): refuse to serve, and leave the listener open.
+                throw ReactorError.invalidArgument("serve on \(name) while a task waits in accept() on it")
             } catch {
                 failure = error
                 break

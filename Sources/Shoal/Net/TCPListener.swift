@@ -36,6 +36,8 @@ public final class TCPListener: @unchecked Sendable {
     /// Try `accept` before waiting: the last one found a connection, or readiness came.
     var mayAccept = true
     var closed = false
+    /// ``serve(maxConnections:gracePeriod:_:)`` runs: it is the only one to accept.
+    var serving = false
     /// Run by ``close()``: wakes ``serve(maxConnections:gracePeriod:_:)`` when it waits
     /// for a connection to finish.
     var onClose: (() -> Void)?
@@ -53,7 +55,18 @@ public final class TCPListener: @unchecked Sendable {
     }
 
     deinit {
-        if !closed { _ = Glibc.close(descriptor.rawValue) }
+        if closed { return }
+        // Dropped without close(): give back the registration too, on the reactor thread.
+        let reactor = self.reactor, registration = self.registration, descriptor = self.descriptor
+        if reactor.isOnReactorThread {
+            reactor.deregister(registration)
+            _ = Glibc.close(descriptor.rawValue)
+        } else if !reactor.execute({
+            reactor.deregister(registration)
+            _ = Glibc.close(descriptor.rawValue)
+        }) {
+            _ = Glibc.close(descriptor.rawValue)
+        }
     }
 
     /// Binds to `address` and listens.

@@ -42,6 +42,12 @@ final class TCPSocket: @unchecked Sendable {
         self.lastActivity = timeouts.idle == nil ? 0 : Reactor.now()
     }
 
+    /// Throws ``ReactorError/stopped(_:)`` once the reactor has stopped: a call from
+    /// another thread must not hop to it then (the hop would never reach it).
+    func refuseAfterStop(_ operation: String) throws {
+        if reactor.currentPhase == .stopped { throw ReactorError.stopped("\(operation) \(peer)") }
+    }
+
     /// Sets up a connected, non-blocking socket for the reactor: `TCP_NODELAY` as asked,
     /// then a readiness registration. Reactor thread only. Takes `descriptor` in all
     /// cases: closes it when this throws.

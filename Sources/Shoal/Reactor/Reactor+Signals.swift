@@ -49,11 +49,15 @@ extension Reactor {
     /// - Throws: ``ReactorError/invalidArgument(_:)`` for an empty set, `SIGKILL`,
     ///   `SIGSTOP`, a fault signal (`SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`) or a number
     ///   out of `1...64`; ``SystemCallError`` (`sigaction`, or `fcntl` and `epoll_ctl`
-    ///   for its descriptor: `EMFILE`); ``ReactorError/stopped(_:)``.
+    ///   for its descriptor: `EMFILE`); ``ReactorError/stopped(_:)``;
+    ///   ``ReactorError/invalidArgument(_:)`` off the reactor thread.
     public func watchSignals(_ signals: Set<Int32>) throws -> SignalWatch {
         if currentPhase == .stopped { throw ReactorError.stopped("no signal watch") }
         try SignalWatchers.check(signals)
-        precondition(isOnReactorThread, "Reactor.watchSignals must be called on the reactor thread")
+        guard isOnReactorThread else {
+            throw ReactorError.invalidArgument(
+                "watchSignals off the reactor thread: call it from the reactor's tasks (inside Reactor.run)")
+        }
         try SignalWatchers.watch(signals)
         do {
             // A descriptor of our own for the shared eventfd: each watch registers its own.
@@ -97,9 +101,14 @@ public final class SignalWatch: @unchecked Sendable {
     /// returns it (returns at once for one that arrived meanwhile).
     ///
     /// - Throws: ``ReactorError/closed(_:)`` after ``close()``; `CancellationError`;
-    ///   ``ReactorError/stopped(_:)``.
+    ///   ``ReactorError/stopped(_:)``, also when called after the reactor stopped;
+    ///   ``ReactorError/alreadyWaiting(descriptor:interest:)`` while another task waits
+    ///   in `next()` on this watch.
     public func next() async throws -> Int32 {
-        guard reactor.isOnReactorThread else { return try await reactor.hop { _ in try await self.next() } }
+        guard reactor.isOnReactorThread else {
+            if reactor.currentPhase == .stopped { throw ReactorError.stopped("signal watch") }
+            return try await reactor.hop { _ in try await self.next() }
+        }
         while true {
             if closed { throw ReactorError.closed("signal watch") }
             for signal in signals.sorted() {
@@ -121,10 +130,8 @@ public final class SignalWatch: @unchecked Sendable {
     /// signals' previous actions come back when no other watch counts them. Closing
     /// again does nothing.
     public func close() {
-        guard reactor.isOnReactorThread else {
-            _ = reactor.execute { self.close() }
-            return
-        }
+        // Off the reactor thread: on it, or here once the reactor has stopped.
+        if !reactor.isOnReactorThread && reactor.currentPhase != .stopped && reactor.execute({ self.close() }) { return }
         if closed { return }
         closed = true
         endSignalWatch(registration, descriptor, signals, reactor)

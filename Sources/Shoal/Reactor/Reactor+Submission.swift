@@ -66,9 +66,19 @@ extension Reactor {
     /// With nothing left to run and nothing that can complete in the ring, readiness is
     /// left to the blocking step's `epoll_wait`, which returns at once if sockets are
     /// ready: one system call where a poll and then a sleep would be two.
+    ///
+    /// Never two ticks in a row: when the tick that left it did not reach `epoll_wait`
+    /// (a timer fired, or work arrived from another thread), this one collects.
     func reapCompletions() -> Int {
-        let leftToSleep = runQueue.isEmpty && canSleepInEpoll
-        var total = epollDraining && !leftToSleep ? drainReadiness() : 0
+        var total = 0
+        if epollDraining {
+            if runQueue.isEmpty && canSleepInEpoll && !readinessLeftToSleep {
+                readinessLeftToSleep = true
+            } else {
+                readinessLeftToSleep = false
+                total = drainReadiness()
+            }
+        }
         while true {
             let reaped: Int
             do {
@@ -138,6 +148,7 @@ extension Reactor {
     /// Back from draining to the poll in the ring: sockets are watched by the kernel again.
     func stopDraining() {
         epollDraining = false
+        readinessLeftToSleep = false
         armEpollPoll()
     }
 

@@ -145,6 +145,7 @@ extension Reactor {
         } catch {
             logger.error("epoll_wait failed in the blocking step", metadata: ["error": "\(error)"])
         }
+        readinessLeftToSleep = false
         let woke = Self.now()
         counters.nanosecondsAsleep &+= woke &- now
         mailbox.awake()

@@ -66,6 +66,9 @@ public final class Reactor: @unchecked Sendable {
     /// Sockets were ready at the last `epoll_wait(0)`: the next tick calls it again
     /// instead of re-arming the epoll poll (see ``drainReadiness()``).
     @exclusivity(unchecked) var epollDraining = false
+    /// The last tick left readiness to the blocking step's `epoll_wait` (see
+    /// ``reapCompletions()``); cleared once an `epoll_wait` has run.
+    @exclusivity(unchecked) var readinessLeftToSleep = false
 
     /// The blocking-call thread and its queue (see ``performBlocking(_:)``).
     @exclusivity(unchecked) var blocking = BlockingCalls()

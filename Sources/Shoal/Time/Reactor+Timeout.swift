@@ -12,7 +12,8 @@ public struct TimeoutError: Error, Equatable, CustomStringConvertible, Sendable 
     }
 
     public var description: String {
-        "\(operation ?? "the operation") did not finish within \(limit)"
+        // A negative limit means none at all: the message says what was enforced.
+        "\(operation ?? "the operation") did not finish within \(max(limit, .zero))"
     }
 }
 

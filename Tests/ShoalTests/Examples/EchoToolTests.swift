@@ -246,4 +246,50 @@ struct EchoToolTests {
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("backing off") || result.error.contains("backing off"), "\(result.error)")
     }
+
+    @Test("a second SIGTERM during the grace period ends shoal-echo at once, by the signal")
+    func secondSignal() throws {
+        let server = try EchoServer(["--grace-period", "600"])
+        let client = try TestClient(port: server.port)
+        try client.send([1])
+        #expect(try client.receive(count: 1) == [1])
+        server.process.signal(SIGTERM)
+        // Once the listener is closed the first signal has been handled.
+        var refused = false
+        for _ in 0..<1_000 where !refused {
+            do {
+                _ = try TestClient(port: server.port)
+                usleep(5_000)
+            } catch let error as ClientError where error.errno == ECONNREFUSED {
+                refused = true
+            }
+        }
+        #expect(refused)
+        server.process.signal(SIGTERM)
+        // Far less than the 600 s grace period: the default action ended it.
+        let result = try server.process.wait(timeout: .seconds(30))
+        #expect(result.status == SIGTERM, "status \(result.status): \(result.error)")
+    }
+
+    @Test("durations past what a Duration holds mean never: --grace-period 1e19 and --idle-timeout 1e300 run")
+    func hugeDurations() throws {
+        let server = try EchoServer(["--grace-period", "1e19", "--idle-timeout", "1e300"])
+        let client = try TestClient(port: server.port)
+        try client.send([5])
+        #expect(try client.receive(count: 1) == [5])
+        client.close()
+        let result = try server.stop()
+        #expect(result.status == 0, "\(result.error)")
+    }
+
+    @Test("a host name is looked up; one that does not resolve exits 64 with one line")
+    func hostNames() throws {
+        let server = try RunningProcess(built: "shoal-echo", ["--port", "0", "--host", "localhost"])
+        try server.waitForOutput(containing: "listening on ")
+        server.signal(SIGTERM)
+        #expect(try server.wait().status == 0)
+        let bad = try runBuilt("shoal-echo", ["--port", "0", "--host", "no-such-host.invalid"])
+        #expect(bad.status == 64, "\(bad.status) \(bad.error)")
+        #expect(bad.error.contains("does not resolve"), "\(bad.error)")
+    }
 }

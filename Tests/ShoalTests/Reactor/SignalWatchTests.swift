@@ -1,4 +1,5 @@
 import Shoal
+import ShoalTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -66,5 +67,38 @@ struct SignalWatchTests {
             }
         }
         #expect(message.contains(reason), "\(message)")
+    }
+
+    @Test("after the reactor stopped, next() throws stopped and close() still restores the action")
+    func afterStop() async throws {
+        let before = currentHandler(SIGUSR2)
+        final class Keeper: @unchecked Sendable { var watch: SignalWatch? }
+        let keeper = Keeper()
+        try await runReactor { reactor in keeper.watch = try reactor.watchSignals([SIGUSR2]) }
+        var message = ""
+        do { _ = try await keeper.watch!.next() } catch let error as ReactorError { message = "\(error)" }
+        #expect(message.contains("has stopped"), "\(message)")
+        keeper.watch!.close()
+        #expect(currentHandler(SIGUSR2) == before, "close after stop did not restore the previous action")
+    }
+
+    @Test("watchSignals off the reactor thread is refused with a clear error")
+    func offThread() async throws {
+        final class Keeper: @unchecked Sendable { var reactor: Reactor? }
+        let keeper = Keeper()
+        let message = try await runReactor { reactor -> String in
+            keeper.reactor = reactor
+            return await withUnsafeContinuation { continuation in
+                startDetachedThread {
+                    do {
+                        _ = try reactor.watchSignals([SIGUSR2])
+                        continuation.resume(returning: "watched")
+                    } catch {
+                        continuation.resume(returning: "\(error)")
+                    }
+                }
+            }
+        }
+        #expect(message.contains("off the reactor thread"), "\(message)")
     }
 }

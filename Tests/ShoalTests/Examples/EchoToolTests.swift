@@ -23,6 +23,19 @@ private final class EchoServer {
 
     deinit { process.kill() }
 
+    /// Connects until the server refuses (its listener closed), at most 5 s; whether it did.
+    func waitUntilRefusing() throws -> Bool {
+        for _ in 0..<1_000 {
+            do {
+                _ = try TestClient(port: port)
+                usleep(5_000)
+            } catch let error as ClientError where error.errno == ECONNREFUSED {
+                return true
+            }
+        }
+        return false
+    }
+
     /// Stops it with `signal` and returns how it ended.
     func stop(_ signal: Int32 = SIGTERM) throws -> ProcessResult {
         process.signal(signal)
@@ -194,16 +207,7 @@ struct EchoToolTests {
         }
         server.process.signal(SIGTERM)
         // Wait for the listener to close: then new connections are refused.
-        var refused = false
-        for _ in 0..<1_000 where !refused {
-            do {
-                _ = try TestClient(port: server.port)
-                usleep(5_000)
-            } catch let error as ClientError where error.errno == ECONNREFUSED {
-                refused = true
-            }
-        }
-        #expect(refused)
+        #expect(try server.waitUntilRefusing())
         // The open connections still echo during the grace period.
         try clients[0].send([2, 3])
         #expect(try clients[0].receive(count: 2) == [2, 3])
@@ -255,16 +259,7 @@ struct EchoToolTests {
         #expect(try client.receive(count: 1) == [1])
         server.process.signal(SIGTERM)
         // Once the listener is closed the first signal has been handled.
-        var refused = false
-        for _ in 0..<1_000 where !refused {
-            do {
-                _ = try TestClient(port: server.port)
-                usleep(5_000)
-            } catch let error as ClientError where error.errno == ECONNREFUSED {
-                refused = true
-            }
-        }
-        #expect(refused)
+        #expect(try server.waitUntilRefusing())
         server.process.signal(SIGTERM)
         // Far less than the 600 s grace period: the default action ended it.
         let result = try server.process.wait(timeout: .seconds(30))

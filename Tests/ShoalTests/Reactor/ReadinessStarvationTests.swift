@@ -48,12 +48,8 @@ private func pingPongFinishes(
     }
 }
 
-/// Monotonic nanoseconds.
-private func now() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}
+/// Monotonic nanoseconds, the reactor's clock.
+private func now() -> UInt64 { Reactor.Instant.now.nanoseconds }
 
 @Suite("Busy sockets are served while a timer fires every tick")
 struct ReadinessStarvationTests {

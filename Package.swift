@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Shoal", targets: ["Shoal"]),
         .library(name: "ShoalKernel", targets: ["ShoalKernel"]),
+        .library(name: "ShoalHTTP", targets: ["ShoalHTTP"]),
         .executable(name: "shoal-bench", targets: ["ShoalBench"]),
         .executable(name: "shoal-snippets", targets: ["ShoalSnippets"]),
         .executable(name: "shoal-copy", targets: ["ShoalCopy"]),
@@ -14,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
@@ -47,6 +49,12 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // The examples of code in the README and docs/, compiled and runnable.
+        // HTTP/1 on top: a strict request parser and the wire form of responses, in
+        // swift-http-types' vocabulary. Independent of the reactor.
+        .target(
+            name: "ShoalHTTP",
+            dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")]
+        ),
         .executableTarget(
             name: "ShoalSnippets",
             dependencies: ["Shoal", "ShoalKernel"],
@@ -85,6 +93,10 @@ let package = Package(
         .testTarget(
             name: "ShoalTests",
             dependencies: ["Shoal", "ShoalKernel", "CShoal", "ShoalTestSupport"]
+        ),
+        .testTarget(
+            name: "ShoalHTTPTests",
+            dependencies: ["ShoalHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ],
     swiftLanguageModes: [.v6]

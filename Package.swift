@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "shoal-snippets", targets: ["ShoalSnippets"]),
         .executable(name: "shoal-copy", targets: ["ShoalCopy"]),
         .executable(name: "shoal-echo", targets: ["ShoalEcho"]),
+        .executable(name: "shoal-httpd", targets: ["ShoalHTTPD"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -66,11 +67,26 @@ let package = Package(
             dependencies: ["Shoal", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/file-copy"
         ),
+        // What the example servers share: launching, exit codes, durations from flags.
+        .target(
+            name: "ExampleSupport",
+            dependencies: ["Shoal", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/Support"
+        ),
         // shoal-echo: a TCP echo server, one task per connection, graceful stop on signals.
         .executableTarget(
             name: "ShoalEcho",
-            dependencies: ["Shoal", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shoal", "ExampleSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/echo"
+        ),
+        // shoal-httpd: an HTTP/1.1 file server; file bytes through Shoal's file reads.
+        .executableTarget(
+            name: "ShoalHTTPD",
+            dependencies: [
+                "Shoal", "ShoalHTTP", "ExampleSupport", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/httpd"
         ),
         .executableTarget(
             name: "ShoalBench",

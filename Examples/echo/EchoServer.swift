@@ -1,7 +1,5 @@
+import ExampleSupport
 import Shoal
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The echo service: a listener, one task per connection, and a graceful stop on
 /// SIGINT or SIGTERM.
@@ -13,36 +11,18 @@ struct EchoServer: Sendable {
 
     /// Listens on `address` and serves until a signal; returns after the graceful stop.
     func run(on address: SocketAddress, reactor: Reactor) async throws {
-        // Watch first: a signal is counted from now, and the descriptor it needs is
-        // taken before connections can use them all up.
-        let signals = try reactor.watchSignals([SIGINT, SIGTERM])
-        defer { signals.close() }
-        let options = TCPOptions(timeouts: TCPTimeouts(idle: idleTimeout))
-        let listener = try await TCPListener.bind(address, options: options, on: reactor)
-        write("shoal-echo listening on \(listener.localAddress)\n", to: .standardOutput)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask(executorPreference: reactor) {
-                try await listener.serve(maxConnections: maxConnections, gracePeriod: gracePeriod) { connection in
-                    try await echo(connection)
-                }
-            }
-            group.addTask(executorPreference: reactor) {
-                let signal = try await signals.next()
-                // The previous actions come back: a second signal ends the process at once.
-                signals.close()
-                printError("shoal-echo: \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping\n")
-                listener.close()
-            }
-            // serve returns after the listener closed (a signal) or on a fatal error:
-            // either way the signal wait is no longer needed.
-            try await group.next()
-            group.cancelAll()
-            try await group.waitForAll()
+        let bufferSize = self.bufferSize
+        try await ServerLaunch.serveUntilSignal(
+            "shoal-echo", on: address, options: TCPOptions(timeouts: TCPTimeouts(idle: idleTimeout)), reactor: reactor,
+            maxConnections: maxConnections, gracePeriod: gracePeriod,
+            announce: { printNow("shoal-echo listening on \($0.localAddress)\n") }
+        ) { connection in
+            try await Self.echo(connection, bufferSize: bufferSize)
         }
     }
 
     /// Sends back everything the client sends, until it finishes writing.
-    private func echo(_ connection: consuming TCPConnection) async throws {
+    private static func echo(_ connection: consuming TCPConnection, bufferSize: Int) async throws {
         var buffer = IOBuffer(capacity: bufferSize, alignment: 64)
         while true {
             buffer.count = 0

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExampleSupport
 import Shoal
 #if canImport(Glibc)
 import Glibc
@@ -50,38 +51,10 @@ struct ShoalEcho: AsyncParsableCommand {
 
     func run() async throws {
         let server = EchoServer(
-            maxConnections: maxConnections, gracePeriod: duration(seconds: gracePeriod),
-            bufferSize: bufferSize, idleTimeout: idleTimeout.map(duration(seconds:)))
-        let host = self.host, port = self.port
-        do {
-            try await Reactor.run { reactor in
-                // A numeric address, else a name looked up off the reactor thread.
-                let address = try await SocketAddress.resolve(host, port: port, on: reactor)[0]
-                try await server.run(on: address, reactor: reactor)
-            }
-        } catch let error as SystemCallError {
-            printError("shoal-echo: \(error)\n")
-            throw ExitCode(1)
-        } catch let error as ReactorError {
-            // The one ReactorError before serving: a host that is neither an address nor a name.
-            printError("shoal-echo: --host: \(error)\n")
-            throw ExitCode(64)
+            maxConnections: maxConnections, gracePeriod: ServerLaunch.duration(seconds: gracePeriod),
+            bufferSize: bufferSize, idleTimeout: idleTimeout.map(ServerLaunch.duration(seconds:)))
+        try await ServerLaunch.run("shoal-echo", host: host, port: port) { address, reactor in
+            try await server.run(on: address, reactor: reactor)
         }
     }
-
-    /// `seconds` as a duration; beyond what a duration holds (about 292 years) is "never".
-    private func duration(seconds: Double) -> Duration {
-        seconds >= 9e9 ? .seconds(Int64.max) : .nanoseconds(Int64(seconds * 1e9))
-    }
-}
-
-/// Writes `text` to standard error, unbuffered.
-func printError(_ text: String) {
-    write(text, to: .standardError)
-}
-
-/// Writes `text` to `descriptor` at once (no stdio buffering: a reader on a pipe sees it now).
-func write(_ text: String, to descriptor: FileDescriptor) {
-    var text = text
-    text.withUTF8 { bytes in _ = try? descriptor.writeAll(bytes) }
 }

@@ -107,6 +107,16 @@ public struct IOBuffer: ~Copyable, @unchecked Sendable {
         Array(UnsafeRawBufferPointer(start: memory.base, count: validCount))
     }
 
+    /// Drops the first `count` valid bytes and moves the rest to the front: what a
+    /// protocol does after it has consumed a message and the next one began in the same
+    /// read. Traps if `count` is outside `0...count`.
+    public mutating func removeFirst(_ count: Int) {
+        precondition(count >= 0 && count <= validCount, "IOBuffer: cannot remove \(count) of \(validCount) valid bytes")
+        if count == 0 { return }
+        (memory.base).copyMemory(from: memory.base + count, byteCount: validCount - count)
+        validCount -= count
+    }
+
     /// Copies `bytes` in after the valid bytes and grows ``count``; traps if they do
     /// not fit in ``capacity``.
     public mutating func append(contentsOf bytes: some Collection<UInt8>) {

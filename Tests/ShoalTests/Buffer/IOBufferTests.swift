@@ -68,4 +68,22 @@ actor BufferHolder {
         buffer.append(contentsOf: [4])
         return buffer
     }
+
+    @Test("removeFirst drops consumed bytes and moves the rest to the front, overlapping or not")
+    func removeFirst() {
+        var buffer = IOBuffer(capacity: 16)
+        buffer.append(contentsOf: Array(0..<10))
+        buffer.removeFirst(3)
+        #expect(buffer.bytes == Array(3..<10))
+        buffer.removeFirst(0)
+        let count = buffer.count
+        #expect(count == 7)
+        buffer.removeFirst(7)
+        let empty = buffer.isEmpty
+        #expect(empty)
+        buffer.append(contentsOf: Array(0..<16))
+        buffer.removeFirst(1)
+        #expect(buffer.bytes == Array(1..<16))
+    }
 }
+

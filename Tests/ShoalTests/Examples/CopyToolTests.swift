@@ -227,7 +227,9 @@ struct CopyInterruptTests {
         }
         #expect(copy.status == 130, "\(copy.error)")
         // One line, the reason: interrupting a copy is no programmer's mistake to warn of.
-        #expect(copy.error == "shoal-copy: interrupted; nothing was left behind\n", "\(copy.error)")
+        // (The stall detector may report a slow turn on a loaded machine: not this test's matter.)
+        let lines = copy.error.split(separator: "\n").filter { !$0.contains("reactor stalled") }
+        #expect(lines == ["shoal-copy: interrupted; nothing was left behind"], "\(copy.error)")
         let left = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         #expect(left == ["source"], "\(left)")
     }

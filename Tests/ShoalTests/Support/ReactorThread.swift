@@ -1,4 +1,5 @@
 import Shoal
+import ShoalTestSupport
 
 /// Runs a reactor on a thread of its own (`try await Reactor.run`) and returns what
 /// `body` returns. Assert on that, in the test.
@@ -11,4 +12,28 @@ func runReactor<T: Sendable>(
     var configuration = configuration
     if configuration.logger.label == Reactor.Configuration().logger.label { configuration.logger.logLevel = .critical }
     return try await Reactor.run(configuration: configuration, body)
+}
+
+/// Runs a reactor on a plain thread (`Reactor.runOnCurrentThread`) and returns how long
+/// the run took, measured on that thread: a liveness bound that does not depend on when
+/// Swift's pool (busy with other tests) gets round to resuming the caller.
+func timedReactorRun(
+    configuration: Reactor.Configuration = Reactor.Configuration(),
+    _ body: @escaping @Sendable (Reactor) async throws -> Void
+) throws -> Duration {
+    var configuration = configuration
+    if configuration.logger.label == Reactor.Configuration().logger.label { configuration.logger.logLevel = .critical }
+    let quiet = configuration
+    let outcome = Shared<Result<Duration, any Error>>(.success(.zero))
+    let thread = ThreadForTest {
+        let start = ContinuousClock.now
+        do {
+            try Reactor.runOnCurrentThread(configuration: quiet, body)
+            outcome.value = .success(start.duration(to: .now))
+        } catch {
+            outcome.value = .failure(error)
+        }
+    }
+    thread.join()
+    return try outcome.value.get()
 }

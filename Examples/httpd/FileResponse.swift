@@ -1,0 +1,80 @@
+import HTTPTypes
+import Shoal
+import ShoalHTTP
+
+/// What to send for a GET or HEAD of an open file: the response head, and the byte
+/// range of the file that is its body (empty for 304 and 416).
+struct FileResponse {
+    var response: HTTPResponse
+    var body: Range<Int64>
+
+    /// Decides the response from the request's validators and range, and the file's
+    /// size and modification time (RFC 9110, 13 and 14).
+    static func make(for request: HTTPRequest, size: Int64, modified: (seconds: Int, nanoseconds: Int), path: String) -> FileResponse {
+        let etag = "\"\(String(size, radix: 16))-\(String(modified.seconds, radix: 16))\(String(modified.nanoseconds, radix: 16))\""
+        let lastModified = HTTPDate.format(secondsSince1970: modified.seconds)
+        var response = HTTPResponse(status: .ok)
+        response.headerFields[.contentType] = MediaType.forFile(named: path)
+        response.headerFields[.lastModified] = lastModified
+        response.headerFields[.eTag] = etag
+        response.headerFields[.acceptRanges] = "bytes"
+        let fields = request.headerFields
+        // If-None-Match takes precedence over If-Modified-Since.
+        if let match = fields[.ifNoneMatch] {
+            if match.trimmingCharacters() == "*" || entityTags(match).contains(where: { weakEqual($0, etag) }) {
+                return notModified(response)
+            }
+        } else if let since = fields[.ifModifiedSince].flatMap(HTTPDate.parse), modified.seconds <= since {
+            return notModified(response)
+        }
+        var body: Range<Int64> = 0..<size
+        if let rangeText = fields[.range], let range = ByteRange(rangeText), rangeApplies(fields[.ifRange], etag: etag, lastModified: lastModified) {
+            guard let selected = range.resolved(length: size) else {
+                var refused = HTTPResponse(status: .rangeNotSatisfiable)
+                refused.headerFields[.contentRange] = "bytes */\(size)"
+                refused.headerFields[.contentLength] = "0"
+                return FileResponse(response: refused, body: 0..<0)
+            }
+            body = selected
+            response.status = .partialContent
+            response.headerFields[.contentRange] = "bytes \(selected.lowerBound)-\(selected.upperBound - 1)/\(size)"
+        }
+        response.headerFields[.contentLength] = String(body.count)
+        return FileResponse(response: response, body: body)
+    }
+
+    private static func notModified(_ full: HTTPResponse) -> FileResponse {
+        var response = HTTPResponse(status: .notModified)
+        response.headerFields[.eTag] = full.headerFields[.eTag]
+        response.headerFields[.lastModified] = full.headerFields[.lastModified]
+        return FileResponse(response: response, body: 0..<0)
+    }
+
+    /// If-Range: the range applies only if the representation is the one the client has
+    /// (a strong ETag match, or exactly the Last-Modified date).
+    private static func rangeApplies(_ ifRange: String?, etag: String, lastModified: String) -> Bool {
+        guard let ifRange = ifRange?.trimmingCharacters() else { return true }
+        if ifRange.hasPrefix("\"") { return ifRange == etag }
+        return ifRange == lastModified
+    }
+
+    private static func entityTags(_ list: String) -> [String] {
+        list.split(separator: ",").map { String($0).trimmingCharacters() }
+    }
+
+    /// Weak comparison (RFC 9110, 8.8.3.2): `W/` prefixes do not matter.
+    private static func weakEqual(_ a: String, _ b: String) -> Bool {
+        let strip = { (tag: String) in tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag }
+        return strip(a) == strip(b)
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingCharacters() -> String {
+        var text = self[...]
+        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
+        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        return String(text)
+    }
+}

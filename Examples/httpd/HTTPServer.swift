@@ -1,0 +1,26 @@
+import ExampleSupport
+import Shoal
+
+/// A request loop per connection, until SIGINT or SIGTERM and a graceful stop.
+struct HTTPServer: Sendable {
+    let configuration: ServerConfiguration
+    let maxConnections: Int
+    let gracePeriod: Duration
+
+    func run(on address: SocketAddress, reactor: Reactor) async throws {
+        let counters = Counters()
+        let configuration = self.configuration
+        let shown = configuration.root.isEmpty ? "/" : configuration.root
+        try await ServerLaunch.serveUntilSignal(
+            "shoal-httpd", on: address, reactor: reactor, maxConnections: maxConnections, gracePeriod: gracePeriod,
+            announce: { listener in
+                printNow("shoal-httpd serving \(shown) on http://\(listener.localAddress)/\n")
+                printNow("try: curl -i http://\(listener.localAddress)/\n")
+            }
+        ) { connection in
+            counters.connections += 1
+            try await RequestLoop(configuration: configuration, counters: counters, reactor: reactor).run(connection)
+        }
+        printError("shoal-httpd: \(counters.summary)\n")
+    }
+}

@@ -1,0 +1,13 @@
+/// What a shoal-httpd serves and its limits.
+struct ServerConfiguration: Sendable {
+    /// The document root: a real path, no trailing slash.
+    var root: String
+    /// How long a kept-alive connection may wait for its next request.
+    var idleTimeout: Duration
+    /// How long a client may take to send a whole request head, from its first byte.
+    var headerTimeout: Duration
+    /// How long a write may wait for the client to make room.
+    var writeTimeout: Duration
+    /// One line per request on standard output.
+    var accessLog: Bool
+}

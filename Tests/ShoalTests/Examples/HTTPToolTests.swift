@@ -1,0 +1,196 @@
+import Foundation
+import ShoalTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A running `shoal-httpd` on an ephemeral port, serving `root`.
+private final class FileServer {
+    let process: RunningProcess
+    let port: UInt16
+    let base: String
+
+    init(root: String, _ arguments: [String] = []) throws {
+        process = try RunningProcess(built: "shoal-httpd", ["--root", root, "--port", "0"] + arguments)
+        try process.waitForOutput(containing: "\n")
+        let line = process.output.split(separator: "\n")[0]
+        guard let url = line.split(separator: " ").last, let port = UInt16(url.split(separator: ":").last?.dropLast() ?? "") else {
+            process.kill()
+            throw ProcessFailure("unexpected first line: \(line)")
+        }
+        self.port = port
+        base = "http://127.0.0.1:\(port)"
+    }
+
+    deinit { process.kill() }
+
+    func stop() throws -> ProcessResult {
+        process.signal(SIGTERM)
+        return try process.wait()
+    }
+}
+
+/// A folder of files for one test.
+private func site(_ name: String) throws -> String {
+    let folder = try scratchPath(name)
+    _ = try? run("rm", ["-rf", folder])
+    #expect(mkdir(folder, 0o755) == 0)
+    return folder
+}
+
+/// `curl -s` with `arguments`; the output as bytes.
+private func curl(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let result = try run("curl", ["-s", "--max-time", "30"] + arguments)
+    return (result.status, result.output)
+}
+
+/// The status code of `url` (with extra curl `arguments`).
+private func statusCode(_ url: String, _ arguments: [String] = []) throws -> String {
+    try curl(["-o", "/dev/null", "-w", "%{http_code}", "--path-as-is"] + arguments + [url]).output
+}
+
+@Suite("shoal-httpd: the built server, with curl and raw sockets")
+struct HTTPToolTests {
+    @Test("bodies equal the files byte for byte: 0, 1, 4095, 4097 bytes and 3 MiB; HEAD sends the head only")
+    func bodies() throws {
+        let root = try site("httpd-bodies")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        for size in [0, 1, 4_095, 4_097, 3 << 20] {
+            try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }).write(to: URL(fileURLWithPath: "\(root)/f\(size).bin"))
+        }
+        let server = try FileServer(root: root)
+        for size in [0, 1, 4_095, 4_097, 3 << 20] {
+            let copy = "\(root)/copy"
+            #expect(try curl(["-o", copy, "\(server.base)/f\(size).bin"]).status == 0)
+            #expect(try run("cmp", ["\(root)/f\(size).bin", copy]).status == 0, "size \(size)")
+        }
+        let head = try curl(["-I", "\(server.base)/f4097.bin"]).output
+        #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(head.contains("Content-Length: 4097\r\n"))
+        #expect(head.contains("Content-Type: application/octet-stream\r\n"))
+        #expect(head.contains("Accept-Ranges: bytes\r\n"))
+        #expect(try server.stop().status == 0)
+    }
+
+    @Test("ranges: 206 with Content-Range, suffix and open ranges, 416 past the end, If-Range that no longer matches gives 200")
+    func ranges() throws {
+        let root = try site("httpd-ranges")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        try Data("0123456789".utf8).write(to: URL(fileURLWithPath: "\(root)/digits.txt"))
+        let server = try FileServer(root: root)
+        let url = "\(server.base)/digits.txt"
+        #expect(try curl(["-r", "2-4", url]).output == "234")
+        #expect(try curl(["-r", "-3", url]).output == "789")
+        #expect(try curl(["-r", "7-", url]).output == "789")
+        #expect(try curl(["-r", "5-100", url]).output == "56789")
+        let partial = try curl(["-i", "-r", "2-4", url]).output
+        #expect(partial.hasPrefix("HTTP/1.1 206 Partial Content"))
+        #expect(partial.contains("Content-Range: bytes 2-4/10\r\n"))
+        let refused = try curl(["-i", "-r", "10-20", url]).output
+        #expect(refused.hasPrefix("HTTP/1.1 416"))
+        #expect(refused.contains("Content-Range: bytes */10\r\n"))
+        #expect(try curl(["-r", "2-4", "-H", "If-Range: \"stale\"", url]).output == "0123456789")
+        let etag = try #require(try curl(["-I", url]).output.split(separator: "\r\n").first { $0.hasPrefix("ETag: ") }?.dropFirst(6))
+        #expect(try curl(["-r", "2-4", "-H", "If-Range: \(etag)", url]).output == "234")
+    }
+
+    @Test("304 for If-None-Match and If-Modified-Since; a file changed on disk is served fresh")
+    func validators() throws {
+        let root = try site("httpd-validators")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        try Data("first".utf8).write(to: URL(fileURLWithPath: "\(root)/page.html"))
+        let server = try FileServer(root: root)
+        let url = "\(server.base)/page.html"
+        let head = try curl(["-I", url]).output.split(separator: "\r\n")
+        let etag = try #require(head.first { $0.hasPrefix("ETag: ") }?.dropFirst(6))
+        let modified = try #require(head.first { $0.hasPrefix("Last-Modified: ") }?.dropFirst(15))
+        #expect(head.contains("Content-Type: text/html; charset=utf-8"))
+        #expect(try statusCode(url, ["-H", "If-None-Match: \(etag)"]) == "304")
+        #expect(try statusCode(url, ["-H", "If-None-Match: \"other\", W/\(etag)"]) == "304")
+        #expect(try statusCode(url, ["-H", "If-Modified-Since: \(modified)"]) == "304")
+        #expect(try statusCode(url, ["-H", "If-None-Match: \"other\""]) == "200")
+        #expect(try statusCode(url, ["-H", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT"]) == "200")
+        // Change the file: new bytes, new validators.
+        usleep(20_000)
+        try Data("second version".utf8).write(to: URL(fileURLWithPath: "\(root)/page.html"))
+        #expect(try curl([url]).output == "second version")
+        #expect(try statusCode(url, ["-H", "If-None-Match: \(etag)"]) == "200")
+    }
+
+    @Test("404 for missing files and every way out of the root; a directory serves its index.html; other methods 405 or 501")
+    func safety() throws {
+        let root = try site("httpd-safety")
+        let outside = try site("httpd-outside")
+        defer { _ = try? run("rm", ["-rf", root, outside]) }
+        try Data("secret".utf8).write(to: URL(fileURLWithPath: "\(outside)/secret.txt"))
+        try Data("hidden".utf8).write(to: URL(fileURLWithPath: "\(root)/.env"))
+        #expect(mkdir("\(root)/sub", 0o755) == 0)
+        try Data("index".utf8).write(to: URL(fileURLWithPath: "\(root)/sub/index.html"))
+        #expect(symlink("\(outside)/secret.txt", "\(root)/link.txt") == 0)
+        #expect(symlink(outside, "\(root)/linkdir") == 0)
+        let server = try FileServer(root: root)
+        let base = server.base
+        #expect(try curl(["\(base)/sub/"]).output == "index")
+        #expect(try curl(["\(base)/sub"]).output == "index")
+        for path in [
+            "/missing", "/../httpd-outside/secret.txt", "/%2e%2e/httpd-outside/secret.txt", "/sub/../../httpd-outside/secret.txt",
+            "/link.txt", "/linkdir/secret.txt", "/.env", "/%2E%2E%2Fhttpd-outside/secret.txt",
+        ] {
+            let code = try statusCode(base + path)
+            #expect(code == "404" || code == "400", "\(path): \(code)")
+        }
+        #expect(try statusCode(base + "/a%2Fb") == "400")
+        #expect(try statusCode(base + "/a%zz") == "400")
+        #expect(try statusCode(base + "/sub/", ["-X", "POST"]) == "405")
+        #expect(try statusCode(base + "/sub/", ["-X", "BREW"]) == "501")
+        #expect(try server.stop().status == 0)
+    }
+
+    @Test("pipelined requests on one connection are answered in order; keep-alive reuses it; malformed gets 400 and the close")
+    func pipeliningAndMalformed() throws {
+        let root = try site("httpd-pipeline")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        try Data("A".utf8).write(to: URL(fileURLWithPath: "\(root)/a"))
+        try Data("BB".utf8).write(to: URL(fileURLWithPath: "\(root)/b"))
+        let server = try FileServer(root: root)
+        let client = try TestClient(port: server.port)
+        try client.send(Array("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nHEAD /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        let text = String(decoding: try client.receiveAll(), as: UTF8.self)
+        // Bodies have no line ends: the next status line follows a body directly.
+        let expected = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        #expect(text.components(separatedBy: expected).count == 4, "\(text)")
+        #expect(text.contains("\r\n\r\nAHTTP/1.1 200 OK") && text.contains("\r\n\r\nBBHTTP/1.1 200 OK"), "\(text)")
+        #expect(text.hasSuffix("\r\n\r\n"), "HEAD sent a body: \(text)")
+        // curl fetching twice on one connection reuses it.
+        let twice = try run("curl", ["-sv", "\(server.base)/a", "\(server.base)/b"])
+        #expect(twice.output == "ABB")
+        #expect(twice.error.contains("Re-using existing connection") || twice.error.contains("Reusing existing"), "\(twice.error)")
+        let bad = try TestClient(port: server.port)
+        try bad.send(Array("GET / HTTP/1.1\nHost: x\n\n".utf8))
+        let answer = String(decoding: try bad.receiveAll(), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(answer)")
+        #expect(answer.contains("Connection: close"))
+    }
+
+    @Test("a client that sends its head one byte a second is cut off by the header timeout while others are served")
+    func slowHeaders() throws {
+        let root = try site("httpd-slow")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        try Data("ok".utf8).write(to: URL(fileURLWithPath: "\(root)/ok"))
+        let server = try FileServer(root: root, ["--header-timeout", "1"])
+        let slow = try TestClient(port: server.port)
+        let request = Array("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        let dripper = ThreadForTest {
+            for byte in request {
+                guard (try? slow.send([byte])) != nil else { return }
+                sleep(1)
+            }
+        }
+        for _ in 0..<3 { #expect(try curl(["\(server.base)/ok"]).output == "ok") }
+        let answer = String(decoding: try slow.receiveAll(), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
+        slow.close()
+        dripper.join()
+    }
+}

@@ -11,7 +11,7 @@ struct FileResponse {
     /// Decides the response from the request's validators and range, and the file's
     /// size and modification time (RFC 9110, 13 and 14).
     static func make(for request: HTTPRequest, size: Int64, modified: (seconds: Int, nanoseconds: Int), path: String) -> FileResponse {
-        let etag = "\"\(String(size, radix: 16))-\(String(modified.seconds, radix: 16))\(String(modified.nanoseconds, radix: 16))\""
+        let etag = "\"\(String(size, radix: 16))-\(String(modified.seconds, radix: 16))-\(String(modified.nanoseconds, radix: 16))\""
         let lastModified = HTTPDate.format(secondsSince1970: modified.seconds)
         var response = HTTPResponse(status: .ok)
         response.headerFields[.contentType] = MediaType.forFile(named: path)

@@ -25,6 +25,7 @@ struct FileSender {
             var decision = FileResponse.make(
                 for: head.request, size: status.size, modified: (Int(modified.tv_sec), Int(modified.tv_nsec)), path: path)
             if !head.keepAlive { decision.response.headerFields[.connection] = "close" }
+            decision.response.headerFields[.date] = HTTPDate.now()
             try await connection.write(decision.response.serializedHead(version: head.version))
             var sent = 0
             if head.request.method == .get && !decision.body.isEmpty {

@@ -111,6 +111,7 @@ struct RequestLoop {
     ) async throws {
         let body = Array("\(status.code) \(status.reasonPhrase): \(reason)\n".utf8)
         var response = HTTPResponse(status: status)
+        response.headerFields[.date] = HTTPDate.now()
         response.headerFields[.contentType] = "text/plain; charset=utf-8"
         response.headerFields[.contentLength] = String(body.count)
         if status == .methodNotAllowed { response.headerFields[.allow] = "GET, HEAD" }

@@ -17,6 +17,11 @@ public enum HTTPDate {
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 
+    /// The IMF-fixdate of now, for the `Date` field an origin server sends.
+    public static func now() -> String {
+        format(secondsSince1970: Int(time(nil)))
+    }
+
     /// The seconds since 1970 of an IMF-fixdate; `nil` for anything else (a recipient
     /// ignores a date it cannot parse).
     public static func parse(_ text: String) -> Int? {

@@ -70,6 +70,7 @@ struct HTTPToolTests {
         #expect(head.contains("Content-Length: 4097\r\n"))
         #expect(head.contains("Content-Type: application/octet-stream\r\n"))
         #expect(head.contains("Accept-Ranges: bytes\r\n"))
+        #expect(head.contains("Date: ") && head.contains(" GMT\r\n"))
         #expect(try server.stop().status == 0)
     }
 

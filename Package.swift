@@ -58,7 +58,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ShoalSnippets",
-            dependencies: ["Shoal", "ShoalKernel"],
+            dependencies: ["Shoal", "ShoalKernel", "ShoalHTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Examples/Snippets"
         ),
         // shoal-copy SRC DST: a durable file copy with direct I/O on one reactor.

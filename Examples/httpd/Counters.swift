@@ -1,3 +1,4 @@
+import ExampleSupport
 import ShoalHTTP
 
 /// The server's counters, kept on the reactor thread; printed at shutdown.
@@ -12,7 +13,7 @@ final class Counters: @unchecked Sendable {
     func log(_ enabled: Bool, peer: String, head: HTTPRequestHead?, status: Int, bytes: Int) {
         guard enabled else { return }
         let request = head.map { "\($0.request.method) \($0.request.path ?? "") \($0.version)" } ?? "-"
-        print("\(peer) \"\(request)\" \(status) \(bytes)")
+        printNow("\(peer) \"\(request)\" \(status) \(bytes)\n")
     }
 
     var summary: String {

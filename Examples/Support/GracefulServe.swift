@@ -11,10 +11,12 @@ extension ServerLaunch {
     /// listener is bound (print the address there). On the first signal the watch
     /// closes (a second signal ends the process at once, the usual way), `NAME: SIGTERM:
     /// stopping` goes to standard error, and the listener closes: `serve` gives open
-    /// connections `gracePeriod`, then cancels them.
+    /// connections `gracePeriod`, then cancels them. `onSignal` runs first, on the
+    /// reactor thread (tell the handlers to wind down there).
     public static func serveUntilSignal(
         _ name: String, on address: SocketAddress, options: TCPOptions = TCPOptions(), reactor: Reactor,
         maxConnections: Int, gracePeriod: Duration, announce: (TCPListener) -> Void,
+        onSignal: @escaping @Sendable () -> Void = {},
         _ handler: @escaping @Sendable (consuming TCPConnection) async throws -> Void
     ) async throws {
         let signals = try reactor.watchSignals([SIGINT, SIGTERM])
@@ -29,6 +31,7 @@ extension ServerLaunch {
                 let signal = try await signals.next()
                 signals.close()
                 printError("\(name): \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping\n")
+                onSignal()
                 listener.close()
             }
             // serve returns after the listener closed (a signal) or on a fatal error:

@@ -8,6 +8,9 @@ final class Counters: @unchecked Sendable {
     var bytes = 0
     var malformed = 0
     var timeouts = 0
+    /// A signal came: responses say `Connection: close`, and no connection waits for
+    /// another request.
+    var draining = false
 
     /// One access-log line, when `enabled`: `peer "METHOD /path HTTP/1.1" status bytes`.
     func log(_ enabled: Bool, peer: String, head: HTTPRequestHead?, status: Int, bytes: Int) {

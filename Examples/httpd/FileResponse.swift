@@ -19,7 +19,13 @@ struct FileResponse {
         response.headerFields[.eTag] = etag
         response.headerFields[.acceptRanges] = "bytes"
         let fields = request.headerFields
-        // If-None-Match takes precedence over If-Modified-Since.
+        // RFC 9110, 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else
+        // If-Modified-Since; then Range.
+        if let match = fields[.ifMatch] {
+            if match.trimmingCharacters() != "*" && !entityTags(match).contains(etag) { return preconditionFailed() }
+        } else if let since = fields[.ifUnmodifiedSince].flatMap(HTTPDate.parse), modified.seconds > since {
+            return preconditionFailed()
+        }
         if let match = fields[.ifNoneMatch] {
             if match.trimmingCharacters() == "*" || entityTags(match).contains(where: { weakEqual($0, etag) }) {
                 return notModified(response)
@@ -41,6 +47,12 @@ struct FileResponse {
         }
         response.headerFields[.contentLength] = String(body.count)
         return FileResponse(response: response, body: body)
+    }
+
+    private static func preconditionFailed() -> FileResponse {
+        var response = HTTPResponse(status: .preconditionFailed)
+        response.headerFields[.contentLength] = "0"
+        return FileResponse(response: response, body: 0..<0)
     }
 
     private static func notModified(_ full: HTTPResponse) -> FileResponse {

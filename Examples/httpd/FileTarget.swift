@@ -8,6 +8,9 @@ import Glibc
 enum FileTarget: Sendable {
     /// A regular file: its real path.
     case file(String)
+    /// A directory asked for without the trailing slash: redirect there (its relative
+    /// links resolve against it).
+    case directory(location: String)
     /// Nothing to serve (missing, outside the root, not a regular file).
     case notFound
     /// A target that is not a valid path (bad percent-encoding, encoded separators).
@@ -26,22 +29,29 @@ enum FileTarget: Sendable {
             return .notFound
         }
         let joined = ([root] + segments).joined(separator: "/")
+        let path = target.split(separator: "?", maxSplits: 1)[0]
+        let asksForDirectory = path.hasSuffix("/")
         return try await reactor.performBlocking {
-            guard let real = realPath(joined), inside(real, root: root) else { return .notFound }
+            guard let real = realPath(joined), allowed(real, root: root) else { return .notFound }
             var status = stat()
             guard stat(real, &status) == 0 else { return .notFound }
             if status.st_mode & S_IFMT == S_IFDIR {
-                guard let index = realPath(real + "/index.html"), inside(index, root: root), stat(index, &status) == 0,
+                if !asksForDirectory { return .directory(location: path + "/") }
+                guard let index = realPath(real + "/index.html"), allowed(index, root: root), stat(index, &status) == 0,
                     status.st_mode & S_IFMT == S_IFREG
                 else { return .notFound }
                 return .file(index)
             }
-            return status.st_mode & S_IFMT == S_IFREG ? .file(real) : .notFound
+            // A file named as a folder (`/a.txt/`) is not there.
+            return status.st_mode & S_IFMT == S_IFREG && !asksForDirectory ? .file(real) : .notFound
         }
     }
 
-    private static func inside(_ path: String, root: String) -> Bool {
-        path == root || path.hasPrefix(root + "/")
+    /// Whether a real path may be served: inside the root, and no component below the
+    /// root is hidden (a symbolic link inside the root must not lead to `.env`).
+    static func allowed(_ path: String, root: String) -> Bool {
+        guard path == root || path.hasPrefix(root + "/") else { return false }
+        return !path.dropFirst(root.count).split(separator: "/").contains { $0.hasPrefix(".") }
     }
 }
 
@@ -50,4 +60,13 @@ func realPath(_ path: String) -> String? {
     guard let resolved = realpath(path, nil) else { return nil }
     defer { free(resolved) }
     return String(cString: resolved)
+}
+
+/// The path the kernel has for an open descriptor (`/proc/self/fd/N`): where the file
+/// really is, whatever was renamed or swapped since its name was checked.
+func openedPath(_ descriptor: Int32) -> String? {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let length = readlink("/proc/self/fd/\(descriptor)", &buffer, buffer.count - 1)
+    guard length > 0 else { return nil }
+    return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -16,7 +16,8 @@ struct HTTPServer: Sendable {
             announce: { listener in
                 printNow("shoal-httpd serving \(shown) on http://\(listener.localAddress)/\n")
                 printNow("try: curl -i http://\(listener.localAddress)/\n")
-            }
+            },
+            onSignal: { counters.draining = true }
         ) { connection in
             counters.connections += 1
             try await RequestLoop(configuration: configuration, counters: counters, reactor: reactor).run(connection)

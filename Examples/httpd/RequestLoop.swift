@@ -17,16 +17,14 @@ struct RequestLoop {
         var parser = HTTPRequestParser(maximumHeadSize: Self.headLimit)
         let peer = connection.remoteAddress.description
         while true {
-            guard let (head, used) = try await readHead(connection, into: &buffer, parser: &parser) else { return }
+            guard let (parsed, used) = try await readHead(connection, into: &buffer, parser: &parser) else { return }
             buffer.removeFirst(used)
-            // A GET's body means nothing here: skip it (up to 1 MiB), then answer.
-            if head.contentLength > 0 {
-                guard head.contentLength <= 1 << 20, try await skip(head.contentLength, of: connection, buffer: &buffer) else {
-                    try await sendError(.contentTooLarge, "a request body over 1 MiB", on: connection, head: head, peer: peer)
-                    return
-                }
-            }
+            // A request body means nothing here: answer at once (so Expect: 100-continue
+            // waits for nothing) and close rather than read the body.
+            var head = parsed
+            if head.contentLength > 0 || counters.draining { head.keepAlive = false }
             let keepAlive = try await respond(to: head, on: connection, peer: peer)
+            if head.contentLength > 0 { try await lingeringClose(connection, buffer: &buffer) }
             if !keepAlive { return }
         }
     }
@@ -49,7 +47,10 @@ struct RequestLoop {
                 return nil
             }
             if buffer.count == buffer.capacity {
-                try await sendError(.requestHeaderFieldsTooLarge, "the request head is too large", on: connection, head: nil, peer: "")
+                counters.malformed += 1
+                try await sendError(
+                    .requestHeaderFieldsTooLarge, "the request head is too large", on: connection, head: nil,
+                    peer: connection.remoteAddress.description)
                 return nil
             }
             // Waiting for a request: the idle limit. Once it has begun: the head's deadline.
@@ -61,22 +62,27 @@ struct RequestLoop {
             } catch is TimeoutError {
                 counters.timeouts += 1
                 if !buffer.isEmpty {
-                    try? await sendError(.requestTimeout, "the request head did not arrive in time", on: connection, head: nil, peer: "")
+                    try? await sendError(
+                        .requestTimeout, "the request head did not arrive in time", on: connection, head: nil,
+                        peer: connection.remoteAddress.description)
                 }
                 return nil
             }
         }
     }
 
-    /// Reads and drops `count` body bytes; `false` if the client closed first.
-    private func skip(_ count: Int, of connection: borrowing TCPConnection, buffer: inout IOBuffer) async throws -> Bool {
-        var left = count
-        while true {
-            let take = min(left, buffer.count)
-            buffer.removeFirst(take)
-            left -= take
-            if left == 0 { return true }
-            if try await connection.read(into: &buffer) == 0 { return false }
+    /// Finishes writing, then reads and drops what the client still sends (its body) for
+    /// at most a second or 1 MiB: closing with unread bytes would reset the connection,
+    /// and the client could lose the response it has not read yet.
+    private func lingeringClose(_ connection: borrowing TCPConnection, buffer: inout IOBuffer) async throws {
+        try? await connection.finishWriting()
+        let deadline = ContinuousClock.now + .seconds(1)
+        var dropped = 0
+        while dropped < 1 << 20 && ContinuousClock.now < deadline {
+            buffer.count = 0
+            connection.timeouts = TCPTimeouts(read: max(deadline - .now, .nanoseconds(1)))
+            guard let read = try? await connection.read(into: &buffer), read > 0 else { return }
+            dropped += read
         }
     }
 
@@ -98,16 +104,27 @@ struct RequestLoop {
         case .notFound:
             try await sendError(.notFound, "nothing at \(path)", on: connection, head: head, peer: peer)
             return head.keepAlive
+        case .directory(let location):
+            try await sendError(.movedPermanently, "see \(location)", on: connection, head: head, peer: peer, location: location)
+            return head.keepAlive
         case .file(let real):
-            return try await FileSender(reactor: reactor, counters: counters, configuration: configuration)
-                .send(real, for: head, on: connection, peer: peer)
+            do {
+                return try await FileSender(reactor: reactor, counters: counters, configuration: configuration)
+                    .send(real, for: head, on: connection, peer: peer)
+            } catch let refusal as Refusal {
+                var head = head
+                head.keepAlive = head.keepAlive && refusal.keepsConnection
+                try await sendError(refusal.status, refusal.reason, on: connection, head: head, peer: peer)
+                return head.keepAlive
+            }
         }
     }
 
     /// A short text response; the connection closes after it unless `head` allows
     /// keeping it open and the status does not end the framing.
     func sendError(
-        _ status: HTTPResponse.Status, _ reason: String, on connection: borrowing TCPConnection, head: HTTPRequestHead?, peer: String
+        _ status: HTTPResponse.Status, _ reason: String, on connection: borrowing TCPConnection, head: HTTPRequestHead?, peer: String,
+        location: String? = nil
     ) async throws {
         let body = Array("\(status.code) \(status.reasonPhrase): \(reason)\n".utf8)
         var response = HTTPResponse(status: status)
@@ -115,10 +132,15 @@ struct RequestLoop {
         response.headerFields[.contentType] = "text/plain; charset=utf-8"
         response.headerFields[.contentLength] = String(body.count)
         if status == .methodNotAllowed { response.headerFields[.allow] = "GET, HEAD" }
+        if let location { response.headerFields[.location] = location }
         let keep = head?.keepAlive ?? false
-        if !keep || status.code == 400 { response.headerFields[.connection] = "close" }
+        if !keep || status.code == 400 {
+            response.headerFields[.connection] = "close"
+        } else if head?.version == .http1_0 {
+            response.headerFields[.connection] = "keep-alive"
+        }
         let sendsBody = head?.request.method != .head
-        try await connection.write(response.serializedHead(version: head?.version ?? .http1_1) + (sendsBody ? body : []))
+        try await connection.write(response.serializedHead() + (sendsBody ? body : []))
         counters.log(configuration.accessLog, peer: peer, head: head, status: status.code, bytes: sendsBody ? body.count : 0)
     }
 }

@@ -8,19 +8,25 @@ public enum ByteRange: Sendable, Equatable {
     /// The one range of `value`; `nil` when the field is not a single, well-formed byte
     /// range (a server then ignores it and sends the whole representation).
     public init?(_ value: String) {
-        guard value.hasPrefix("bytes="), !value.contains(",") else { return nil }
+        // The unit is case-insensitive (RFC 9110, 14.1).
+        guard value.lowercased().hasPrefix("bytes="), !value.contains(",") else { return nil }
         let spec = value.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard spec.count == 2 else { return nil }
-        let digits = { (text: Substring) in !text.isEmpty && text.count <= 18 && text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber) }
+        let digits = { (text: Substring) in !text.isEmpty && text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
+        // A position past what Int64 holds is past any file: the largest one does.
+        let number = { (text: Substring) in text.count <= 18 ? Int64(text)! : Int64.max }
         if spec[0].isEmpty {
-            guard digits(spec[1]), let count = Int64(spec[1]) else { return nil }
-            self = .suffix(count)
+            guard digits(spec[1]) else { return nil }
+            self = .suffix(number(spec[1]))
         } else {
-            guard digits(spec[0]), let first = Int64(spec[0]) else { return nil }
+            guard digits(spec[0]) else { return nil }
+            let first = number(spec[0])
             if spec[1].isEmpty {
                 self = .from(first, through: nil)
             } else {
-                guard digits(spec[1]), let last = Int64(spec[1]), last >= first else { return nil }
+                guard digits(spec[1]) else { return nil }
+                let last = number(spec[1])
+                guard last >= first else { return nil }
                 self = .from(first, through: last)
             }
         }

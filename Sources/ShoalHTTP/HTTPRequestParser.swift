@@ -53,6 +53,10 @@ public struct HTTPRequestParser: Sendable {
             return nil
         }
         scanned = 0
+        if end - start > maximumHeadSize {
+            throw HTTPParseError(
+                status: .requestHeaderFieldsTooLarge, reason: "the request head is longer than \(maximumHeadSize) bytes")
+        }
         let head = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
         return (try HeadFields.parse(head, parser: self), end + 4)
     }

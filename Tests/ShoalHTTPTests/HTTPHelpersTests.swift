@@ -8,7 +8,10 @@ struct HTTPHelpersTests {
         #expect(HTTPDate.format(secondsSince1970: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
         #expect(HTTPDate.format(secondsSince1970: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
-        for text in ["Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 08:49:37 UTC", "", "Sun, 32 Nov 1994 08:49:37 GMT"] {
+        // The obsolete forms a recipient must accept (RFC 9110, 5.6.7).
+        #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == 784_111_777)
+        #expect(HTTPDate.parse("Sun Nov  6 08:49:37 1994") == 784_111_777)
+        for text in ["Sun, 06 Nov 1994 08:49:37 UTC", "", "Sun, 32 Nov 1994 08:49:37 GMT", "Sunday, 6-Nov-94 08:49:37 GMT", "Sun Nov 6 08:49 1994"] {
             #expect(HTTPDate.parse(text) == nil, "\(text)")
         }
     }
@@ -23,7 +26,11 @@ struct HTTPHelpersTests {
         #expect(ByteRange("bytes=100-")?.resolved(length: 100) == nil)
         #expect(ByteRange("bytes=-0")?.resolved(length: 100) == nil)
         #expect(ByteRange("bytes=0-0")?.resolved(length: 0) == nil)
-        for text in ["bytes=0-1,5-6", "bytes=5-1", "items=0-1", "bytes=a-b", "bytes=-", "bytes=1", "bytes= 1-2", "bytes=99999999999999999999-"] {
+        // The unit is case-insensitive; positions past Int64 mean "past the end".
+        #expect(ByteRange("BYTES=0-1")?.resolved(length: 100) == 0..<2)
+        #expect(ByteRange("bytes=0-99999999999999999999")?.resolved(length: 100) == 0..<100)
+        #expect(ByteRange("bytes=99999999999999999999-")?.resolved(length: 100) == nil)
+        for text in ["bytes=0-1,5-6", "bytes=5-1", "items=0-1", "bytes=a-b", "bytes=-", "bytes=1", "bytes= 1-2", "bytes=+1-2"] {
             #expect(ByteRange(text) == nil, "\(text)")
         }
     }

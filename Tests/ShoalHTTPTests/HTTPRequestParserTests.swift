@@ -133,6 +133,8 @@ struct HTTPRequestParserTests {
         let manyFields = (0..<5).map { "X-\($0): v\r\n" }.joined()
         #expect(refusal("GET / HTTP/1.1\r\nHost: h\r\n" + manyFields + "\r\n", parser: small)?.0 == 431)
         #expect(refusal("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")?.0 == 501)
+        // A complete head past the limit, handed over in one piece, is refused too.
+        #expect(refusal("GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "v", count: 300) + "\r\n\r\n", parser: small)?.0 == 431)
         #expect(refusal("GET / HTTP/2.0\r\nHost: h\r\n\r\n")?.0 == 505)
     }
 

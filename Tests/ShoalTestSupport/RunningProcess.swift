@@ -81,6 +81,17 @@ public final class RunningProcess: @unchecked Sendable {
         }
     }
 
+    /// Waits until standard error contains `text` (at most 30 s).
+    public func waitForError(containing text: String, timeout: Duration = .seconds(30)) throws {
+        let deadline = ContinuousClock.now + timeout
+        while !error.contains(text) {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                throw ProcessFailure("\(name) did not print \"\(text)\" on standard error: \(error)")
+            }
+            usleep(2_000)
+        }
+    }
+
     /// Sends `signal` to the process.
     public func signal(_ signal: Int32) {
         Glibc.kill(process.processIdentifier, signal)

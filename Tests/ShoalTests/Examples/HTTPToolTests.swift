@@ -11,8 +11,8 @@ private final class FileServer {
     let port: UInt16
     let base: String
 
-    init(root: String, _ arguments: [String] = []) throws {
-        process = try RunningProcess(built: "shoal-httpd", ["--root", root, "--port", "0"] + arguments)
+    init(root: String, _ arguments: [String] = [], prefix: [String] = []) throws {
+        process = try RunningProcess(built: "shoal-httpd", ["--root", root, "--port", "0"] + arguments, prefix: prefix)
         try process.waitForOutput(containing: "\n")
         let line = process.output.split(separator: "\n")[0]
         guard let url = line.split(separator: " ").last, let port = UInt16(url.split(separator: ":").last?.dropLast() ?? "") else {
@@ -133,7 +133,7 @@ struct HTTPToolTests {
         let server = try FileServer(root: root)
         let base = server.base
         #expect(try curl(["\(base)/sub/"]).output == "index")
-        #expect(try curl(["\(base)/sub"]).output == "index")
+        #expect(try curl(["-L", "\(base)/sub"]).output == "index")  // a 301 to /sub/ first
         for path in [
             "/missing", "/../httpd-outside/secret.txt", "/%2e%2e/httpd-outside/secret.txt", "/sub/../../httpd-outside/secret.txt",
             "/link.txt", "/linkdir/secret.txt", "/.env", "/%2E%2E%2Fhttpd-outside/secret.txt",
@@ -193,5 +193,80 @@ struct HTTPToolTests {
         #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
         slow.close()
         dripper.join()
+    }
+
+    @Test("review: hidden files through links, /file/ and directories without a slash, 412, HTTP/1.0, open failures, a body")
+    func reviewFindings() throws {
+        let root = try site("httpd-review")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        try Data("dotfile".utf8).write(to: URL(fileURLWithPath: "\(root)/.env"))
+        #expect(symlink(".env", "\(root)/alias.txt") == 0)
+        #expect(mkdir("\(root)/.hidden", 0o755) == 0)
+        try Data("hidden".utf8).write(to: URL(fileURLWithPath: "\(root)/.hidden/x.txt"))
+        #expect(symlink(".hidden", "\(root)/pub") == 0)
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: "\(root)/hello.txt"))
+        #expect(mkdir("\(root)/sub", 0o755) == 0)
+        try Data("index".utf8).write(to: URL(fileURLWithPath: "\(root)/sub/index.html"))
+        #expect(mkfifo("\(root)/fifo", 0o644) == 0)
+        let server = try FileServer(root: root)
+        let base = server.base
+        #expect(try statusCode(base + "/alias.txt") == "404")
+        #expect(try statusCode(base + "/pub/x.txt") == "404")
+        #expect(try statusCode(base + "/hello.txt/") == "404")
+        #expect(try statusCode(base + "/fifo") == "404")
+        let redirect = try curl(["-i", base + "/sub"]).output
+        #expect(redirect.hasPrefix("HTTP/1.1 301"), "\(redirect)")
+        #expect(redirect.contains("Location: /sub/\r\n"), "\(redirect)")
+        #expect(try statusCode(base + "/hello.txt", ["-H", "If-Match: \"nope\""]) == "412")
+        #expect(try statusCode(base + "/hello.txt", ["-H", "If-Match: *"]) == "200")
+        #expect(try statusCode(base + "/hello.txt", ["-H", "If-Unmodified-Since: Mon, 01 Jan 2001 00:00:00 GMT"]) == "412")
+        // HTTP/1.0 with keep-alive: answered as HTTP/1.1, saying keep-alive.
+        let old = try TestClient(port: server.port)
+        try old.send(Array("GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".utf8))
+        let answer = String(decoding: try old.receive(count: 200).prefix(200), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(answer)")
+        #expect(answer.contains("Connection: keep-alive\r\n"), "\(answer)")
+        // A request with a body is answered at once, then the connection closes.
+        let withBody = try TestClient(port: server.port)
+        try withBody.send(Array("GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n".utf8))
+        let reply = String(decoding: try withBody.receiveAll(), as: UTF8.self)
+        #expect(reply.hasPrefix("HTTP/1.1 200 OK\r\n") && reply.contains("Connection: close\r\n") && reply.hasSuffix("hello"), "\(reply)")
+    }
+
+    @Test("review: a file that cannot be opened gets 403 and the pipelined request after it is served")
+    func unreadableFile() throws {
+        let root = try site("httpd-unreadable")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        try Data("secret".utf8).write(to: URL(fileURLWithPath: "\(root)/locked.txt"))
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: "\(root)/hello.txt"))
+        #expect(chmod("\(root)/locked.txt", 0o000) == 0)
+        #expect(chmod(root, 0o755) == 0)
+        // As root, permissions do not apply: run the server as nobody.
+        let server = try FileServer(root: root, prefix: geteuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : [])
+        let client = try TestClient(port: server.port)
+        try client.send(Array("GET /locked.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        let text = String(decoding: try client.receiveAll(), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 403 Forbidden\r\n"), "\(text)")
+        #expect(text.hasSuffix("hello"), "\(text)")
+    }
+
+    @Test("after SIGTERM, a kept-alive connection's next response says Connection: close, and the server exits 0")
+    func drainAfterSignal() throws {
+        let root = try site("httpd-drain")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: "\(root)/hello.txt"))
+        let server = try FileServer(root: root, ["--grace-period", "20"])
+        let client = try TestClient(port: server.port)
+        let request = Array("GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        try client.send(request)
+        let first = String(decoding: try client.receive(count: 160), as: UTF8.self)
+        #expect(!first.contains("Connection: close"))
+        server.process.signal(SIGTERM)
+        try server.process.waitForError(containing: "stopping")
+        try client.send(request)
+        let second = String(decoding: try client.receiveAll(), as: UTF8.self)
+        #expect(second.contains("Connection: close\r\n") && second.hasSuffix("hello"), "\(second)")
+        let result = try server.process.wait()
+        #expect(result.status == 0)
     }
 }

@@ -10,7 +10,28 @@ final class Counters: @unchecked Sendable {
     var timeouts = 0
     /// A signal came: responses say `Connection: close`, and no connection waits for
     /// another request.
-    var draining = false
+    var draining = false {
+        didSet {
+            // Connections waiting for their next request end now, not at the grace period's end.
+            if draining { for task in idle.values { task.cancel() } }
+        }
+    }
+    /// Handler tasks waiting for a new request (reactor thread only; each removes itself
+    /// before its wait ends, so every one here is alive).
+    private var idle: [Int: UnsafeCurrentTask] = [:]
+    private var lastIdleID = 0
+
+    /// Records the calling task as waiting for a new request, until `endIdle`.
+    func beginIdle() -> Int {
+        lastIdleID += 1
+        let id = lastIdleID
+        withUnsafeCurrentTask { task in if let task { idle[id] = task } }
+        return id
+    }
+
+    func endIdle(_ id: Int) {
+        idle[id] = nil
+    }
 
     /// One access-log line, when `enabled`: `peer "METHOD /path HTTP/1.1" status bytes`.
     func log(_ enabled: Bool, peer: String, head: HTTPRequestHead?, status: Int, bytes: Int) {

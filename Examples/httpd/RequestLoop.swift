@@ -57,8 +57,14 @@ struct RequestLoop {
             if !buffer.isEmpty && headDeadline == nil { headDeadline = .now + configuration.headerTimeout }
             let limit = headDeadline.map { max($0 - .now, .nanoseconds(1)) } ?? configuration.idleTimeout
             connection.timeouts = TCPTimeouts(read: limit, write: configuration.writeTimeout)
+            // Between requests, a signal ends the wait at once (see Counters.draining).
+            let idle = buffer.isEmpty ? counters.beginIdle() : nil
+            defer { if let idle { counters.endIdle(idle) } }
+            if idle != nil && counters.draining { return nil }
             do {
                 if try await connection.read(into: &buffer) == 0 { return nil }
+            } catch is CancellationError where idle != nil && counters.draining {
+                return nil
             } catch is TimeoutError {
                 counters.timeouts += 1
                 if !buffer.isEmpty {

@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalTests",
-            dependencies: ["Shoal", "ShoalKernel", "CShoal", "ShoalTestSupport"]
+            dependencies: ["Shoal", "ShoalKernel", "CShoal", "ShoalTestSupport", "ExampleSupport"]
         ),
         .testTarget(
             name: "ShoalHTTPTests",

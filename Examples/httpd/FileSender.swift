@@ -3,75 +3,119 @@ import Shoal
 import ShoalHTTP
 import SystemPackage
 
-/// Sends a file's response: its bytes come through Shoal's file reads on the reactor
-/// thread (direct I/O where the file system allows), a few chunks ahead of the socket:
-/// memory per connection is bounded by the read-ahead, and a slow client slows the
-/// reads (back-pressure).
+/// Sends a file's response: its bytes come from the block cache, or through Shoal's
+/// file reads on the reactor thread (direct I/O where the file system allows), a few
+/// blocks ahead of the socket: memory per connection is bounded by the read-ahead, and
+/// a slow client slows the reads (back-pressure).
 struct FileSender {
     let reactor: Reactor
     let counters: Counters
     let configuration: ServerConfiguration
+    let cache: FileCache
 
-    /// Bytes per file read, and reads in flight per response.
-    static let chunkSize = 64 * 1024
+    /// Reads in flight per response, and blocks read per run of misses at most.
     static let readAhead = 2
+    static let runLimit: Int64 = 16
 
     /// Answers `head` with the file at `path`; whether the connection stays open.
-    func send(_ path: String, for head: HTTPRequestHead, on connection: borrowing TCPConnection, peer: String) async throws -> Bool {
-        let file: File
-        do {
-            file = try await File.open(FilePath(path), on: reactor)
-        } catch let error as SystemCallError {
-            throw Refusal(error)
-        }
-        // The name was checked on the blocking-call thread, then opened: if a link was
-        // swapped in between, the opened file is elsewhere. Check where it really is.
-        guard let opened = openedPath(file.descriptor.rawValue), FileTarget.allowed(opened, root: configuration.root) else {
-            try? await file.close()
-            throw Refusal(status: .notFound, reason: "nothing there")
-        }
-        do {
-            let status = try file.status()
-            let modified = status.st_mtim
-            var decision = FileResponse.make(
-                for: head.request, size: status.size, modified: (Int(modified.tv_sec), Int(modified.tv_nsec)), path: path)
-            if !head.keepAlive {
-                decision.response.headerFields[.connection] = "close"
-            } else if head.version == .http1_0 {
-                decision.response.headerFields[.connection] = "keep-alive"
+    func send(_ path: String, identity: FileIdentity, for head: HTTPRequestHead, on connection: borrowing TCPConnection, peer: String)
+        async throws -> Bool
+    {
+        let root = configuration.root
+        let reactor = self.reactor
+        let file = try await cache.acquire(path, identity: identity) {
+            let file: File
+            do {
+                file = try await File.open(FilePath(path), on: reactor)
+            } catch let error as SystemCallError {
+                throw Refusal(error)
             }
-            decision.response.headerFields[.date] = HTTPDate.now()
-            try await connection.write(decision.response.serializedHead())
-            var sent = 0
-            if head.request.method == .get && !decision.body.isEmpty {
-                let reader = FileReader(
-                    file, from: decision.body.lowerBound, to: decision.body.upperBound, chunkSize: Self.chunkSize,
-                    readAhead: Self.readAhead)
-                do {
-                    while let chunk = try await reader.next() {
+            // The name was checked on the blocking-call thread, then opened: if a link was
+            // swapped in between, the opened file is elsewhere. Check where it really is.
+            guard let opened = openedPath(file.descriptor.rawValue), FileTarget.allowed(opened, root: root) else {
+                try? await file.close()
+                throw Refusal(status: .notFound, reason: "nothing there")
+            }
+            return file
+        }
+        defer { cache.release(path, file) }
+        var decision = FileResponse.make(
+            for: head.request, size: identity.size, modified: (identity.seconds, identity.nanoseconds), path: path)
+        if !head.keepAlive {
+            decision.response.headerFields[.connection] = "close"
+        } else if head.version == .http1_0 {
+            decision.response.headerFields[.connection] = "keep-alive"
+        }
+        decision.response.headerFields[.date] = HTTPDate.now()
+        try await connection.write(decision.response.serializedHead())
+        var sent = 0
+        if head.request.method == .get && !decision.body.isEmpty {
+            sent = try await sendBody(decision.body, of: file, identity: identity, on: connection)
+        }
+        counters.bytes += sent
+        counters.log(configuration.accessLog, peer: peer, head: head, status: decision.response.status.code, bytes: sent)
+        // The file shrank while it was sent: the promised length cannot be kept.
+        return sent == decision.body.count || head.request.method == .head ? head.keepAlive : false
+    }
+
+    /// Sends the bytes of `range`, block by block: cached blocks at once, runs of missing
+    /// ones read with a few reads in flight (and kept). Returns the bytes sent.
+    private func sendBody(_ range: Range<Int64>, of file: File, identity: FileIdentity, on connection: borrowing TCPConnection)
+        async throws -> Int
+    {
+        let size = Int64(FileCache.blockSize)
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let index = offset / size
+            let blockStart = index * size
+            if let bytes = cache.block(FileCache.BlockKey(file: identity, index: index)) {
+                let end = Int(min(range.upperBound - blockStart, Int64(bytes.count)))
+                let start = Int(offset - blockStart)
+                guard end > start else { break }
+                try await connection.write(bytes[start..<end])
+                offset = blockStart + Int64(end)
+                continue
+            }
+            var runEnd = index + 1
+            while runEnd * size < range.upperBound && runEnd - index < Self.runLimit
+                && !cache.has(FileCache.BlockKey(file: identity, index: runEnd))
+            {
+                runEnd += 1
+            }
+            let readEnd = min(runEnd * size, identity.size)
+            let reader = FileReader(file, from: blockStart, to: readEnd, chunkSize: FileCache.blockSize, readAhead: Self.readAhead)
+            var position = blockStart
+            do {
+                while let chunk = try await reader.next() {
+                    let chunkStart = position
+                    position += Int64(chunk.count)
+                    let wanted = max(offset, chunkStart)..<min(range.upperBound, position)
+                    if cache.cachesBlocks {
+                        let bytes = chunk.bytes
+                        if chunk.count == FileCache.blockSize || position == identity.size {
+                            cache.keep(bytes, for: FileCache.BlockKey(file: identity, index: chunkStart / size))
+                        }
+                        if !wanted.isEmpty {
+                            try await connection.write(bytes[Int(wanted.lowerBound - chunkStart)..<Int(wanted.upperBound - chunkStart)])
+                        }
+                    } else if wanted == chunkStart..<position {
                         try await connection.write(chunk)
-                        sent += chunk.count
-                        reader.recycle(chunk)
+                    } else if !wanted.isEmpty {
+                        let bytes = chunk.bytes
+                        try await connection.write(bytes[Int(wanted.lowerBound - chunkStart)..<Int(wanted.upperBound - chunkStart)])
                     }
-                    await reader.close()
-                } catch {
-                    await reader.close()
-                    throw error
+                    reader.recycle(chunk)
                 }
-                // The file shrank while it was sent: the promised length cannot be kept.
-                if sent < decision.body.count {
-                    try await file.close()
-                    return false
-                }
+                await reader.close()
+            } catch {
+                await reader.close()
+                throw error
             }
-            try await file.close()
-            counters.bytes += sent
-            counters.log(configuration.accessLog, peer: peer, head: head, status: decision.response.status.code, bytes: sent)
-            return head.keepAlive
-        } catch {
-            try? await file.close()
-            throw error
+            let reached = min(position, range.upperBound)
+            if reached <= offset { break }  // the file ended early
+            offset = reached
         }
+        return Int(offset - range.lowerBound)
     }
 }
 

@@ -6,8 +6,8 @@ import Glibc
 
 /// Where a request's path leads below the document root.
 enum FileTarget: Sendable {
-    /// A regular file: its real path.
-    case file(String)
+    /// A regular file: its real path, and what identifies its current contents.
+    case file(String, FileIdentity)
     /// A directory asked for without the trailing slash: redirect there (its relative
     /// links resolve against it).
     case directory(location: String)
@@ -40,10 +40,10 @@ enum FileTarget: Sendable {
                 guard let index = realPath(real + "/index.html"), allowed(index, root: root), stat(index, &status) == 0,
                     status.st_mode & S_IFMT == S_IFREG
                 else { return .notFound }
-                return .file(index)
+                return .file(index, FileIdentity(status))
             }
             // A file named as a folder (`/a.txt/`) is not there.
-            return status.st_mode & S_IFMT == S_IFREG && !asksForDirectory ? .file(real) : .notFound
+            return status.st_mode & S_IFMT == S_IFREG && !asksForDirectory ? .file(real, FileIdentity(status)) : .notFound
         }
     }
 
@@ -69,4 +69,22 @@ func openedPath(_ descriptor: Int32) -> String? {
     let length = readlink("/proc/self/fd/\(descriptor)", &buffer, buffer.count - 1)
     guard length > 0 else { return nil }
     return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// A file's contents as of one `stat`: the same identity means the same bytes (a write
+/// changes the modification time; a replacement changes the inode).
+struct FileIdentity: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let seconds: Int
+    let nanoseconds: Int
+
+    init(_ status: stat) {
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+        size = Int64(status.st_size)
+        seconds = Int(status.st_mtim.tv_sec)
+        nanoseconds = Int(status.st_mtim.tv_nsec)
+    }
 }

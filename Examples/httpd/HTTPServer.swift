@@ -9,6 +9,7 @@ struct HTTPServer: Sendable {
 
     func run(on address: SocketAddress, reactor: Reactor) async throws {
         let counters = Counters()
+        let cache = FileCache(capacity: configuration.cacheSize, reactor: reactor)
         let configuration = self.configuration
         let shown = configuration.root.isEmpty ? "/" : configuration.root
         try await ServerLaunch.serveUntilSignal(
@@ -20,8 +21,9 @@ struct HTTPServer: Sendable {
             onSignal: { counters.draining = true }
         ) { connection in
             counters.connections += 1
-            try await RequestLoop(configuration: configuration, counters: counters, reactor: reactor).run(connection)
+            try await RequestLoop(configuration: configuration, counters: counters, reactor: reactor, cache: cache).run(connection)
         }
-        printError("shoal-httpd: \(counters.summary)\n")
+        await cache.closeAll()
+        printError("shoal-httpd: \(counters.summary), cache hits \(cache.hits), misses \(cache.misses)\n")
     }
 }

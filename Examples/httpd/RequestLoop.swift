@@ -8,6 +8,7 @@ struct RequestLoop {
     let configuration: ServerConfiguration
     let counters: Counters
     let reactor: Reactor
+    let cache: FileCache
 
     /// The largest request head accepted (431 past it), and the read buffer's size.
     static let headLimit = 16 * 1024
@@ -113,10 +114,10 @@ struct RequestLoop {
         case .directory(let location):
             try await sendError(.movedPermanently, "see \(location)", on: connection, head: head, peer: peer, location: location)
             return head.keepAlive
-        case .file(let real):
+        case .file(let real, let identity):
             do {
-                return try await FileSender(reactor: reactor, counters: counters, configuration: configuration)
-                    .send(real, for: head, on: connection, peer: peer)
+                return try await FileSender(reactor: reactor, counters: counters, configuration: configuration, cache: cache)
+                    .send(real, identity: identity, for: head, on: connection, peer: peer)
             } catch let refusal as Refusal {
                 var head = head
                 head.keepAlive = head.keepAlive && refusal.keepsConnection

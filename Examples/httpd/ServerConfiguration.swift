@@ -10,4 +10,6 @@ struct ServerConfiguration: Sendable {
     var writeTimeout: Duration
     /// One line per request on standard output.
     var accessLog: Bool
+    /// Bytes of file blocks kept in memory (0: none).
+    var cacheSize: Int
 }

@@ -46,6 +46,9 @@ struct ShoalHTTPD: AsyncParsableCommand {
     @Flag(help: "Print one line per request on standard output.")
     var accessLog = false
 
+    @Option(help: "Memory for cached file blocks: bytes, or with K, M or G (0: no cache; default: 1/16 of memory, at most 1G).")
+    var cacheSize: String?
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -53,6 +56,25 @@ struct ShoalHTTPD: AsyncParsableCommand {
             guard value > 0, value.isFinite else { throw ValidationError("\(name) must be more than 0 seconds") }
         }
         guard gracePeriod >= 0, gracePeriod.isFinite else { throw ValidationError("--grace-period must be 0 or more seconds") }
+        if let cacheSize, Self.bytes(cacheSize) == nil {
+            throw ValidationError("--cache-size must be a number of bytes, optionally with K, M or G: got \(cacheSize)")
+        }
+    }
+
+    /// `"512M"` as bytes; `nil` if it is not a size.
+    static func bytes(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        let unit = text.last.flatMap { units[$0] } ?? 1
+        let digits = unit == 1 ? Substring(text) : text.dropLast()
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int(digits), value >= 0 else { return nil }
+        let (product, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : product
+    }
+
+    /// A sixteenth of physical memory, at most 1 GiB.
+    static var defaultCacheSize: Int {
+        let memory = sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+        return min(max(memory / 16, 0), 1 << 30)
     }
 
     func run() async throws {
@@ -63,7 +85,8 @@ struct ShoalHTTPD: AsyncParsableCommand {
         }
         let configuration = ServerConfiguration(
             root: real == "/" ? "" : real, idleTimeout: ServerLaunch.duration(seconds: idleTimeout),
-            headerTimeout: ServerLaunch.duration(seconds: headerTimeout), writeTimeout: .seconds(30), accessLog: accessLog)
+            headerTimeout: ServerLaunch.duration(seconds: headerTimeout), writeTimeout: .seconds(30), accessLog: accessLog,
+            cacheSize: cacheSize.flatMap(Self.bytes) ?? Self.defaultCacheSize)
         let server = HTTPServer(
             configuration: configuration, maxConnections: maxConnections, gracePeriod: ServerLaunch.duration(seconds: gracePeriod))
         try await ServerLaunch.run("shoal-httpd", host: host, port: port) { address, reactor in

@@ -284,4 +284,41 @@ struct HTTPToolTests {
         let result = try server.process.wait(timeout: .seconds(60))
         #expect(result.status == 0)
     }
+
+    @Test("the block cache: a second fetch hits, ranges across blocks come out right, a rewritten file is fresh; --cache-size 0 serves the same bytes")
+    func blockCache() throws {
+        let root = try site("httpd-cache")
+        defer { _ = try? run("rm", ["-rf", root]) }
+        let bytes = (0..<(300 * 1024 + 123)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 8) }
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(root)/data.bin"))
+        for arguments in [[], ["--cache-size", "0"]] {
+            let server = try FileServer(root: root, arguments)
+            let url = "\(server.base)/data.bin"
+            // A range first (cold), then the whole file twice, then ranges across block edges.
+            #expect(try curl(["-r", "65530-65545", url]).output == String(decoding: bytes[65530...65545], as: UTF8.self))
+            for _ in 0..<2 {
+                #expect(try curl(["-o", "\(root)/copy.bin", url]).status == 0)
+                #expect(try run("cmp", ["\(root)/data.bin", "\(root)/copy.bin"]).status == 0)
+            }
+            #expect(try curl(["-r", "131000-200000", "-o", "\(root)/part.bin", url]).status == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(root)/part.bin")) == Data(bytes[131000...200000]))
+            #expect(try curl(["-r", "-100", "-o", "\(root)/tail.bin", url]).status == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(root)/tail.bin")) == Data(bytes.suffix(100)))
+            let summary = try server.stop().error
+            let hits = summary.split(separator: "cache hits ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? -1
+            if arguments.isEmpty {
+                #expect(hits >= 5, "\(summary)")
+            } else {
+                #expect(hits == 0, "\(summary)")
+            }
+        }
+        // Rewritten in place (same size, new bytes): served fresh, never from the cache.
+        let server = try FileServer(root: root)
+        #expect(try curl(["-o", "/dev/null", "\(server.base)/data.bin"]).status == 0)
+        usleep(20_000)
+        let changed = bytes.map { $0 ^ 0xFF }
+        try Data(changed).write(to: URL(fileURLWithPath: "\(root)/data.bin"))
+        #expect(try curl(["-o", "\(root)/copy.bin", "\(server.base)/data.bin"]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(root)/copy.bin")) == Data(changed))
+    }
 }

@@ -45,6 +45,7 @@ struct RequestLoop {
             } catch {
                 counters.malformed += 1
                 try await sendError(error.status, error.reason, on: connection, head: nil, peer: connection.remoteAddress.description)
+                try await lingeringClose(connection, buffer: &buffer)
                 return nil
             }
             if buffer.count == buffer.capacity {
@@ -52,6 +53,7 @@ struct RequestLoop {
                 try await sendError(
                     .requestHeaderFieldsTooLarge, "the request head is too large", on: connection, head: nil,
                     peer: connection.remoteAddress.description)
+                try await lingeringClose(connection, buffer: &buffer)
                 return nil
             }
             // Waiting for a request: the idle limit. Once it has begun: the head's deadline.
@@ -72,15 +74,17 @@ struct RequestLoop {
                     try? await sendError(
                         .requestTimeout, "the request head did not arrive in time", on: connection, head: nil,
                         peer: connection.remoteAddress.description)
+                    try? await lingeringClose(connection, buffer: &buffer)
                 }
                 return nil
             }
         }
     }
 
-    /// Finishes writing, then reads and drops what the client still sends (its body) for
-    /// at most a second or 1 MiB: closing with unread bytes would reset the connection,
-    /// and the client could lose the response it has not read yet.
+    /// Finishes writing, then reads and drops what the client still sends (a body, the
+    /// rest of a refused head) for at most a second or 1 MiB: closing with unread bytes
+    /// would reset the connection, and the client could lose the response it has not
+    /// read yet.
     private func lingeringClose(_ connection: borrowing TCPConnection, buffer: inout IOBuffer) async throws {
         try? await connection.finishWriting()
         let deadline = ContinuousClock.now + .seconds(1)

@@ -22,12 +22,12 @@ struct FileResponse {
         // RFC 9110, 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else
         // If-Modified-Since; then Range.
         if let match = fields[.ifMatch] {
-            if match.trimmingCharacters() != "*" && !entityTags(match).contains(etag) { return preconditionFailed() }
+            if match.trimmingSpaces != "*" && !entityTags(match).contains(etag) { return preconditionFailed() }
         } else if let since = fields[.ifUnmodifiedSince].flatMap(HTTPDate.parse), modified.seconds > since {
             return preconditionFailed()
         }
         if let match = fields[.ifNoneMatch] {
-            if match.trimmingCharacters() == "*" || entityTags(match).contains(where: { weakEqual($0, etag) }) {
+            if match.trimmingSpaces == "*" || entityTags(match).contains(where: { weakEqual($0, etag) }) {
                 return notModified(response)
             }
         } else if let since = fields[.ifModifiedSince].flatMap(HTTPDate.parse), modified.seconds <= since {
@@ -65,28 +65,18 @@ struct FileResponse {
     /// If-Range: the range applies only if the representation is the one the client has
     /// (a strong ETag match, or exactly the Last-Modified date).
     private static func rangeApplies(_ ifRange: String?, etag: String, lastModified: String) -> Bool {
-        guard let ifRange = ifRange?.trimmingCharacters() else { return true }
+        guard let ifRange = ifRange?.trimmingSpaces else { return true }
         if ifRange.hasPrefix("\"") { return ifRange == etag }
         return ifRange == lastModified
     }
 
     private static func entityTags(_ list: String) -> [String] {
-        list.split(separator: ",").map { String($0).trimmingCharacters() }
+        list.split(separator: ",").map { String($0).trimmingSpaces }
     }
 
     /// Weak comparison (RFC 9110, 8.8.3.2): `W/` prefixes do not matter.
     private static func weakEqual(_ a: String, _ b: String) -> Bool {
         let strip = { (tag: String) in tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag }
         return strip(a) == strip(b)
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingCharacters() -> String {
-        var text = self[...]
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return String(text)
     }
 }

@@ -100,9 +100,9 @@ enum HeadFields {
     }
 }
 
-extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace, OWS).
+    public var trimmingSpaces: String {
         var text = self[...]
         while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
         while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }

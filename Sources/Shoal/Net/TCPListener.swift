@@ -55,18 +55,8 @@ public final class TCPListener: @unchecked Sendable {
     }
 
     deinit {
-        if closed { return }
-        // Dropped without close(): give back the registration too, on the reactor thread.
-        let reactor = self.reactor, registration = self.registration, descriptor = self.descriptor
-        if reactor.isOnReactorThread {
-            reactor.deregister(registration)
-            _ = Glibc.close(descriptor.rawValue)
-        } else if !reactor.execute({
-            reactor.deregister(registration)
-            _ = Glibc.close(descriptor.rawValue)
-        }) {
-            _ = Glibc.close(descriptor.rawValue)
-        }
+        // Dropped without close(): give back the registration too.
+        if !closed { reactor.closeRegistered(registration) }
     }
 
     /// Binds to `address` and listens.
@@ -130,20 +120,17 @@ public final class TCPListener: @unchecked Sendable {
     /// accepted are not touched. A second call does nothing. Safe from any thread.
     public func close() {
         guard reactor.isOnReactorThread else {
-            if !reactor.execute({ self.close() }) { closeAfterStop() }
+            if !reactor.execute({ self.close() }) { closeOnce() }
             return
         }
-        if closed { return }
-        closed = true
-        reactor.deregister(registration)
-        _ = Glibc.close(descriptor.rawValue)
-        onClose?()
+        closeOnce()
     }
 
-    private func closeAfterStop() {
+    private func closeOnce() {
         if closed { return }
         closed = true
-        _ = Glibc.close(descriptor.rawValue)
+        reactor.closeRegistered(registration)
+        onClose?()
     }
 
     /// Counts a backoff and logs it, at most once every ten seconds.

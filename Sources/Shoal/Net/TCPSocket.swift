@@ -91,17 +91,20 @@ final class TCPSocket: @unchecked Sendable {
     /// is posted to it (and done here if the reactor has stopped).
     func close(reset: Bool) {
         guard reactor.isOnReactorThread else {
-            if !reactor.execute({ self.close(reset: reset) }) { closeNow(reset: reset) }
+            if !reactor.execute({ self.close(reset: reset) }) { closeOnce(reset: reset) }
             return
         }
-        closeNow(reset: reset)
+        closeOnce(reset: reset)
     }
 
-    private func closeNow(reset: Bool) {
+    private func closeOnce(reset: Bool) {
         if closed { return }
         closed = true
-        reactor.deregister(registration)
-        if reset { try? SocketCalls.setResetOnClose(descriptor) }
-        _ = Glibc.close(descriptor.rawValue)
+        if reset {
+            let descriptor = self.descriptor
+            reactor.closeRegistered(registration, before: { try? SocketCalls.setResetOnClose(descriptor) })
+        } else {
+            reactor.closeRegistered(registration)
+        }
     }
 }

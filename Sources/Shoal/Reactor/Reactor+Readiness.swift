@@ -1,4 +1,7 @@
 import ShoalKernel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Reactor {
     /// Registers `descriptor` for readiness waits (epoll, edge-triggered, once).
@@ -107,6 +110,21 @@ extension Reactor {
     private func cancelWait(_ wait: UInt64, for interest: Interest, on token: UInt64) {
         guard let index = readiness.index(of: token), readiness[index][waiter: interest]?.id == wait else { return }
         readiness[index].takeWaiter(interest)?.resume(throwing: CancellationError())
+    }
+
+    /// Ends a registration and closes its descriptor on the reactor thread: at once when
+    /// called there, posted from other threads; once the reactor has stopped (nothing is
+    /// registered any more), the descriptor is closed on the caller's thread. `before`
+    /// runs first, on the same thread (a socket's `SO_LINGER`, say).
+    func closeRegistered(
+        _ registration: IORegistration, before: (@Sendable () -> Void)? = nil
+    ) {
+        let finish: @Sendable () -> Void = { [self] in
+            before?()
+            deregister(registration)
+            _ = Glibc.close(registration.descriptor.rawValue)
+        }
+        if isOnReactorThread || !execute(finish) { finish() }
     }
 
     /// Whether the peer of `registration` hung up (or an error is pending) in an event

@@ -63,7 +63,8 @@ extension Reactor {
             // A descriptor of our own for the shared eventfd: each watch registers its own.
             let duplicate = try FileCalls.duplicate(FileDescriptor(rawValue: shoal_signal_eventfd()))
             let registration = try register(duplicate.descriptor)
-            return SignalWatch(reactor: self, signals: signals, descriptor: duplicate.release(), registration: registration)
+            _ = duplicate.release()  // the registration owns it now: closeRegistered closes it
+            return SignalWatch(reactor: self, signals: signals, registration: registration)
         } catch {
             SignalWatchers.unwatch(signals)
             throw error
@@ -81,20 +82,21 @@ public final class SignalWatch: @unchecked Sendable {
     public let signals: Set<Int32>
     // Reactor thread only, from here on.
     private var seen: [Int32: UInt64]
-    private let descriptor: FileDescriptor
     private let registration: IORegistration
     private var closed = false
 
-    init(reactor: Reactor, signals: Set<Int32>, descriptor: FileDescriptor, registration: IORegistration) {
+    init(reactor: Reactor, signals: Set<Int32>, registration: IORegistration) {
         self.reactor = reactor
         self.signals = signals
-        self.descriptor = descriptor
         self.registration = registration
         seen = Dictionary(uniqueKeysWithValues: signals.map { ($0, shoal_signal_count($0)) })
     }
 
     deinit {
-        if !closed { endSignalWatch(registration, descriptor, signals, reactor) }
+        if !closed {
+            reactor.closeRegistered(registration)
+            SignalWatchers.unwatch(signals)
+        }
     }
 
     /// Suspends until one of the signals arrives that no earlier `next()` returned, and
@@ -134,22 +136,9 @@ public final class SignalWatch: @unchecked Sendable {
         if !reactor.isOnReactorThread && reactor.currentPhase != .stopped && reactor.execute({ self.close() }) { return }
         if closed { return }
         closed = true
-        endSignalWatch(registration, descriptor, signals, reactor)
+        reactor.closeRegistered(registration)
+        SignalWatchers.unwatch(signals)
     }
-}
-
-/// Ends a watch's registration and descriptor, on the reactor thread, and unwatches.
-private func endSignalWatch(_ registration: IORegistration, _ descriptor: FileDescriptor, _ signals: Set<Int32>, _ reactor: Reactor) {
-    let finish: @Sendable () -> Void = {
-        reactor.deregister(registration)
-        _ = Glibc.close(descriptor.rawValue)
-    }
-    if reactor.isOnReactorThread || reactor.currentPhase == .stopped {
-        finish()
-    } else if !reactor.execute(finish) {
-        _ = Glibc.close(descriptor.rawValue)
-    }
-    SignalWatchers.unwatch(signals)
 }
 
 /// How many waits watch each signal; the first installs Shoal's handler, the last

@@ -16,10 +16,12 @@ let package = Package(
         .executable(name: "nio-queue", targets: ["NIOQueue"]),
         .executable(name: "c-echo", targets: ["CEcho"]),
         .executable(name: "echo-load", targets: ["EchoLoad"]),
+        .executable(name: "hb-files", targets: ["HBFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The SwiftNIO peer: an echo server on one event-loop thread.
@@ -54,6 +56,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/NIOQueue"
+        ),
+        // The Swift peer of shoal-httpd: Hummingbird's FileMiddleware on one NIO event-loop
+        // thread (file reads go to NIO's thread pool). `shoal-bench http` runs it.
+        .executableTarget(
+            name: "HBFiles",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/HBFiles"
         ),
         .executableTarget(
             name: "QueueBench",

@@ -4,16 +4,16 @@ public import Shoal
 /// What the example servers share: start a reactor, find the address, serve, and turn
 /// failures into one line and an exit code.
 public enum ServerLaunch {
-    /// Runs `serve` on a new reactor with the address of `host` (numeric, or a name
+    /// Runs `serve` on a new reactor (`configuration`) with the address of `host` (numeric, or a name
     /// looked up off the reactor thread) and `port`. A `SystemCallError` (the port is
     /// in use, the address is not local) prints `NAME: error` and exits 1; a host that
     /// does not resolve prints `NAME: --host: ...` and exits 64.
     public static func run(
-        _ name: String, host: String, port: Int,
+        _ name: String, host: String, port: Int, configuration: Reactor.Configuration = Reactor.Configuration(),
         _ serve: @escaping @Sendable (SocketAddress, Reactor) async throws -> Void
     ) async throws {
         do {
-            try await Reactor.run { reactor in
+            try await Reactor.run(configuration: configuration) { reactor in
                 let address = try await SocketAddress.resolve(host, port: port, on: reactor)[0]
                 try await serve(address, reactor)
             }

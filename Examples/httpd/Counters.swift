@@ -4,6 +4,8 @@ import ShoalHTTP
 /// The server's counters, kept on the reactor thread; printed at shutdown.
 final class Counters: @unchecked Sendable {
     var connections = 0
+    /// Connections open now.
+    var open = 0
     var requests = 0
     var bytes = 0
     var malformed = 0

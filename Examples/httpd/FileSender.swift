@@ -47,10 +47,25 @@ struct FileSender {
             decision.response.headerFields[.connection] = "keep-alive"
         }
         decision.response.headerFields[.date] = HTTPDate.now()
-        try await connection.write(decision.response.serializedHead())
         var sent = 0
-        if head.request.method == .get && !decision.body.isEmpty {
-            sent = try await sendBody(decision.body, of: file, identity: identity, on: connection)
+        let body = decision.body
+        if head.request.method == .get && !body.isEmpty {
+            let size = Int64(FileCache.blockSize)
+            let first = body.lowerBound / size
+            let key = FileCache.BlockKey(file: identity, index: first)
+            if (body.upperBound - 1) / size == first, cache.has(key), let bytes = cache.block(key),
+                Int64(bytes.count) >= body.upperBound - first * size
+            {
+                // A body inside one cached block goes out with its head, in one write.
+                let start = Int(body.lowerBound - first * size)
+                try await connection.write(decision.response.serializedHead() + bytes[start..<start + body.count])
+                sent = body.count
+            } else {
+                try await connection.write(decision.response.serializedHead())
+                sent = try await sendBody(body, of: file, identity: identity, on: connection)
+            }
+        } else {
+            try await connection.write(decision.response.serializedHead())
         }
         counters.bytes += sent
         counters.log(configuration.accessLog, peer: peer, head: head, status: decision.response.status.code, bytes: sent)

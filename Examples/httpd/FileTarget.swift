@@ -16,10 +16,13 @@ enum FileTarget: Sendable {
     /// A target that is not a valid path (bad percent-encoding, encoded separators).
     case malformed
 
-    /// Resolves `target` below `root` (a real path, no trailing slash) on the blocking-call
-    /// thread: follows symbolic links with `realpath` and keeps only what stays inside the
-    /// root; a directory serves its `index.html`.
-    static func resolve(_ target: String, root: String, on reactor: Reactor) async throws -> FileTarget {
+    /// Resolves `target` below `root` (a real path, no trailing slash): from `cache` when
+    /// it remembers the path, else on the blocking-call thread, following symbolic links
+    /// with `realpath` and keeping only what stays inside the root; a directory serves
+    /// its `index.html`.
+    static func resolve(_ target: String, root: String, on reactor: Reactor, cache: PathCache) async throws -> FileTarget {
+        let path = String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0])
+        if let known = cache.lookup(path) { return known }
         let segments: [String]
         do {
             segments = try RequestPath.segments(of: target)
@@ -28,23 +31,42 @@ enum FileTarget: Sendable {
         } catch {
             return .notFound
         }
-        let joined = ([root] + segments).joined(separator: "/")
-        let path = target.split(separator: "?", maxSplits: 1)[0]
-        let asksForDirectory = path.hasSuffix("/")
-        return try await reactor.performBlocking {
-            guard let real = realPath(joined), allowed(real, root: root) else { return .notFound }
-            var status = stat()
-            guard stat(real, &status) == 0 else { return .notFound }
-            if status.st_mode & S_IFMT == S_IFDIR {
-                if !asksForDirectory { return .directory(location: path + "/") }
-                guard let index = realPath(real + "/index.html"), allowed(index, root: root), stat(index, &status) == 0,
-                    status.st_mode & S_IFMT == S_IFREG
-                else { return .notFound }
-                return .file(index, FileIdentity(status))
-            }
-            // A file named as a folder (`/a.txt/`) is not there.
-            return status.st_mode & S_IFMT == S_IFREG && !asksForDirectory ? .file(real, FileIdentity(status)) : .notFound
+        let generation = cache.generation
+        let (result, remember) = try await reactor.performBlocking {
+            resolve(segments, asksForDirectory: path.hasSuffix("/"), path: path, root: root, cache: cache)
         }
+        if remember { cache.store(result, for: path, generation: generation) }
+        return result
+    }
+
+    /// The lookup itself (blocking-call thread), and whether its result may be
+    /// remembered: every directory on the way is watched (before it is looked at) and no
+    /// symbolic link was followed.
+    private static func resolve(
+        _ segments: [String], asksForDirectory: Bool, path: String, root: String, cache: PathCache
+    ) -> (FileTarget, Bool) {
+        let joined = ([root] + segments).joined(separator: "/")
+        var watched = cache.watch(root.isEmpty ? "/" : root)
+        var folder = root
+        for segment in segments.dropLast() where watched {
+            folder += "/" + segment
+            watched = cache.watch(folder)
+        }
+        guard let real = realPath(joined), allowed(real, root: root) else { return (.notFound, false) }
+        var status = stat()
+        guard stat(real, &status) == 0 else { return (.notFound, false) }
+        if status.st_mode & S_IFMT == S_IFDIR {
+            if !asksForDirectory { return (.directory(location: path + "/"), watched && real == joined) }
+            watched = watched && cache.watch(real)
+            let expected = joined + "/index.html"
+            guard let index = realPath(expected), allowed(index, root: root), stat(index, &status) == 0,
+                status.st_mode & S_IFMT == S_IFREG
+            else { return (.notFound, false) }
+            return (.file(index, FileIdentity(status)), watched && index == expected)
+        }
+        // A file named as a folder (`/a.txt/`) is not there.
+        guard status.st_mode & S_IFMT == S_IFREG && !asksForDirectory else { return (.notFound, false) }
+        return (.file(real, FileIdentity(status)), watched && real == joined)
     }
 
     /// Whether a real path may be served: inside the root, and no component below the

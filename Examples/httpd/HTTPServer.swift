@@ -1,4 +1,5 @@
 import ExampleSupport
+import Prometheus
 import Shoal
 
 /// A request loop per connection, until SIGINT or SIGTERM and a graceful stop.
@@ -6,10 +7,14 @@ struct HTTPServer: Sendable {
     let configuration: ServerConfiguration
     let maxConnections: Int
     let gracePeriod: Duration
+    /// Where `/metrics` reads from (with `--metrics`).
+    let registry: PrometheusCollectorRegistry?
 
     func run(on address: SocketAddress, reactor: Reactor) async throws {
         let counters = Counters()
         let cache = FileCache(capacity: configuration.cacheSize, reactor: reactor)
+        let paths = PathCache()
+        let metrics = ServerMetrics(registry: registry, counters: counters, cache: cache, reactor: reactor)
         let configuration = self.configuration
         let shown = configuration.root.isEmpty ? "/" : configuration.root
         try await ServerLaunch.serveUntilSignal(
@@ -21,9 +26,14 @@ struct HTTPServer: Sendable {
             onSignal: { counters.draining = true }
         ) { connection in
             counters.connections += 1
-            try await RequestLoop(configuration: configuration, counters: counters, reactor: reactor, cache: cache).run(connection)
+            counters.open += 1
+            defer { counters.open -= 1 }
+            try await RequestLoop(
+                configuration: configuration, counters: counters, reactor: reactor, cache: cache, paths: paths, metrics: metrics
+            ).run(connection)
         }
         await cache.closeAll()
+        metrics.report()
         printError("shoal-httpd: \(counters.summary), cache hits \(cache.hits), misses \(cache.misses)\n")
     }
 }

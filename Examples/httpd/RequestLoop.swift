@@ -9,6 +9,8 @@ struct RequestLoop {
     let counters: Counters
     let reactor: Reactor
     let cache: FileCache
+    let paths: PathCache
+    let metrics: ServerMetrics
 
     /// The largest request head accepted (431 past it), and the read buffer's size.
     static let headLimit = 16 * 1024
@@ -108,7 +110,13 @@ struct RequestLoop {
             return head.keepAlive
         }
         let path = head.request.path ?? "/"
-        switch try await FileTarget.resolve(path, root: configuration.root, on: reactor) {
+        if configuration.metrics && path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] == "/metrics",
+            let text = metrics.exposition()
+        {
+            try await sendText(.ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8", on: connection, head: head, peer: peer)
+            return head.keepAlive
+        }
+        switch try await FileTarget.resolve(path, root: configuration.root, on: reactor, cache: paths) {
         case .malformed:
             try await sendError(.badRequest, "the path is not valid", on: connection, head: head, peer: peer)
             return false
@@ -138,9 +146,17 @@ struct RequestLoop {
         location: String? = nil
     ) async throws {
         let body = Array("\(status.code) \(status.reasonPhrase): \(reason)\n".utf8)
+        try await sendText(status, body, contentType: "text/plain; charset=utf-8", on: connection, head: head, peer: peer, location: location)
+    }
+
+    /// A response with `body`, framed by its length.
+    private func sendText(
+        _ status: HTTPResponse.Status, _ body: [UInt8], contentType: String, on connection: borrowing TCPConnection,
+        head: HTTPRequestHead?, peer: String, location: String? = nil
+    ) async throws {
         var response = HTTPResponse(status: status)
         response.headerFields[.date] = HTTPDate.now()
-        response.headerFields[.contentType] = "text/plain; charset=utf-8"
+        response.headerFields[.contentType] = contentType
         response.headerFields[.contentLength] = String(body.count)
         if status == .methodNotAllowed { response.headerFields[.allow] = "GET, HEAD" }
         if let location { response.headerFields[.location] = location }
@@ -152,6 +168,7 @@ struct RequestLoop {
         }
         let sendsBody = head?.request.method != .head
         try await connection.write(response.serializedHead() + (sendsBody ? body : []))
+        if sendsBody { counters.bytes += body.count }
         counters.log(configuration.accessLog, peer: peer, head: head, status: status.code, bytes: sendsBody ? body.count : 0)
     }
 }

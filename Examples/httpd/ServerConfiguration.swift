@@ -12,4 +12,6 @@ struct ServerConfiguration: Sendable {
     var accessLog: Bool
     /// Bytes of file blocks kept in memory (0: none).
     var cacheSize: Int
+    /// Whether `GET /metrics` answers with the Prometheus text format.
+    var metrics = false
 }

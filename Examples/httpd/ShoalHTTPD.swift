@@ -46,6 +46,12 @@ struct ShoalHTTPD: AsyncParsableCommand {
     @Flag(help: "Print one line per request on standard output.")
     var accessLog = false
 
+    @Flag(help: "Answer GET /metrics with the server's and the reactor's counters in Prometheus text format.")
+    var metrics = false
+
+    @Flag(help: "Reap AIO completions with the io_getevents system call instead of reading the ring in user space (for comparisons).")
+    var reapWithSystemCall = false
+
     @Option(help: "Memory for cached file blocks: bytes, or with K, M or G (0: no cache; default: 1/16 of memory, at most 1G).")
     var cacheSize: String?
 
@@ -86,10 +92,13 @@ struct ShoalHTTPD: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             root: real == "/" ? "" : real, idleTimeout: ServerLaunch.duration(seconds: idleTimeout),
             headerTimeout: ServerLaunch.duration(seconds: headerTimeout), writeTimeout: .seconds(30), accessLog: accessLog,
-            cacheSize: cacheSize.flatMap(Self.bytes) ?? Self.defaultCacheSize)
+            cacheSize: cacheSize.flatMap(Self.bytes) ?? Self.defaultCacheSize, metrics: metrics)
         let server = HTTPServer(
-            configuration: configuration, maxConnections: maxConnections, gracePeriod: ServerLaunch.duration(seconds: gracePeriod))
-        try await ServerLaunch.run("shoal-httpd", host: host, port: port) { address, reactor in
+            configuration: configuration, maxConnections: maxConnections, gracePeriod: ServerLaunch.duration(seconds: gracePeriod),
+            registry: metrics ? ServerMetrics.bootstrapPrometheus() : nil)
+        var reactorConfiguration = Reactor.Configuration()
+        reactorConfiguration.forcesSystemCallReap = reapWithSystemCall
+        try await ServerLaunch.run("shoal-httpd", host: host, port: port, configuration: reactorConfiguration) { address, reactor in
             try await server.run(on: address, reactor: reactor)
         }
     }

@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalTests",
-            dependencies: ["Shoal", "ShoalKernel", "CShoal", "ShoalTestSupport", "ExampleSupport"]
+            dependencies: ["Shoal", "ShoalKernel", "CShoal", "ShoalTestSupport", "ExampleSupport", "ShoalHTTPD"]
         ),
         .testTarget(
             name: "ShoalHTTPTests",

@@ -18,10 +18,17 @@ final class FileCache: @unchecked Sendable {
         let index: Int64
     }
 
-    private struct OpenFile {
+    /// A kept file and the responses using it; it is closed when it is neither kept nor used.
+    fileprivate final class OpenFile: @unchecked Sendable {
         let file: File
         let identity: FileIdentity
         var users = 0
+        var kept = true
+
+        init(file: File, identity: FileIdentity) {
+            self.file = file
+            self.identity = identity
+        }
     }
 
     let reactor: Reactor
@@ -38,30 +45,36 @@ final class FileCache: @unchecked Sendable {
     }
 
     /// The open file at `path` with `identity`, opened now if not kept (or kept with
-    /// another identity). Call ``release(_:)`` when done.
-    func acquire(_ path: String, identity: FileIdentity, open: () async throws -> File) async throws -> File {
-        if var entry = files[path], entry.identity == identity {
+    /// another identity). Give it back with ``release(_:)`` when done.
+    func acquire(_ path: String, identity: FileIdentity, open: () async throws -> File) async throws -> Lease {
+        if let entry = files[path], entry.identity == identity {
             entry.users += 1
-            files[path] = entry
-            return entry.file
+            return Lease(entry)
         }
         let file = try await open()
+        // Another response may have opened the same file meanwhile: the newer one is kept.
         if let old = files[path] { retire(path, old) }
-        files[path] = OpenFile(file: file, identity: identity, users: 1)
+        let entry = OpenFile(file: file, identity: identity)
+        entry.users = 1
+        files[path] = entry
         fileOrder.append(path)
         trimFiles()
-        return file
+        return Lease(entry)
     }
 
-    /// Gives back a file from ``acquire(_:identity:open:)``.
-    func release(_ path: String, _ file: File) {
-        if var entry = files[path], entry.file === file {
-            entry.users -= 1
-            files[path] = entry
-        } else {
-            // Replaced while in use: this was its last user.
-            close(file)
-        }
+    /// An open file lent to one response (reactor thread only, as the cache).
+    struct Lease: @unchecked Sendable {
+        fileprivate let entry: OpenFile
+        fileprivate init(_ entry: OpenFile) { self.entry = entry }
+        var file: File { entry.file }
+    }
+
+    /// Gives back a file from ``acquire(_:identity:open:)``; a file no longer kept is
+    /// closed when its last user gives it back.
+    func release(_ lease: Lease) {
+        let entry = lease.entry
+        entry.users -= 1
+        if !entry.kept && entry.users == 0 { close(entry.file) }
     }
 
     /// A cached block.
@@ -92,6 +105,7 @@ final class FileCache: @unchecked Sendable {
     private func retire(_ path: String, _ entry: OpenFile) {
         files[path] = nil
         fileOrder.removeAll { $0 == path }
+        entry.kept = false
         if entry.users == 0 { close(entry.file) }
     }
 
@@ -103,6 +117,7 @@ final class FileCache: @unchecked Sendable {
             if let entry = files[path], entry.users == 0 {
                 files[path] = nil
                 fileOrder.remove(at: position)
+                entry.kept = false
                 close(entry.file)
             } else {
                 position += 1

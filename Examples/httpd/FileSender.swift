@@ -23,7 +23,7 @@ struct FileSender {
     {
         let root = configuration.root
         let reactor = self.reactor
-        let file = try await cache.acquire(path, identity: identity) {
+        let lease = try await cache.acquire(path, identity: identity) {
             let file: File
             do {
                 file = try await File.open(FilePath(path), on: reactor)
@@ -38,7 +38,8 @@ struct FileSender {
             }
             return file
         }
-        defer { cache.release(path, file) }
+        defer { cache.release(lease) }
+        let file = lease.file
         var decision = FileResponse.make(
             for: head.request, size: identity.size, modified: (identity.seconds, identity.nanoseconds), path: path)
         if !head.keepAlive {

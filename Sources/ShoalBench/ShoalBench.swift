@@ -8,7 +8,7 @@ struct ShoalBench: ParsableCommand {
         abstract: "Benchmarks for Shoal, each against a named peer in the same run.",
         subcommands: [
             ReapCommand.self, TasksCommand.self, IdleCommand.self, CombinedStepCommand.self, TicketCommand.self,
-            DiskCommand.self, CopyCommand.self,
+            DiskCommand.self, CopyCommand.self, HTTPCommand.self,
         ]
     )
 }

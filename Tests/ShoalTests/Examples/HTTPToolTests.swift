@@ -5,51 +5,6 @@ import Testing
 import Glibc
 #endif
 
-/// A running `shoal-httpd` on an ephemeral port, serving `root`.
-private final class FileServer {
-    let process: RunningProcess
-    let port: UInt16
-    let base: String
-
-    init(root: String, _ arguments: [String] = [], prefix: [String] = []) throws {
-        process = try RunningProcess(built: "shoal-httpd", ["--root", root, "--port", "0"] + arguments, prefix: prefix)
-        try process.waitForOutput(containing: "\n")
-        let line = process.output.split(separator: "\n")[0]
-        guard let url = line.split(separator: " ").last, let port = UInt16(url.split(separator: ":").last?.dropLast() ?? "") else {
-            process.kill()
-            throw ProcessFailure("unexpected first line: \(line)")
-        }
-        self.port = port
-        base = "http://127.0.0.1:\(port)"
-    }
-
-    deinit { process.kill() }
-
-    func stop() throws -> ProcessResult {
-        process.signal(SIGTERM)
-        return try process.wait()
-    }
-}
-
-/// A folder of files for one test.
-private func site(_ name: String) throws -> String {
-    let folder = try scratchPath(name)
-    _ = try? run("rm", ["-rf", folder])
-    #expect(mkdir(folder, 0o755) == 0)
-    return folder
-}
-
-/// `curl -s` with `arguments`; the output as bytes.
-private func curl(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let result = try run("curl", ["-s", "--max-time", "30"] + arguments)
-    return (result.status, result.output)
-}
-
-/// The status code of `url` (with extra curl `arguments`).
-private func statusCode(_ url: String, _ arguments: [String] = []) throws -> String {
-    try curl(["-o", "/dev/null", "-w", "%{http_code}", "--path-as-is"] + arguments + [url]).output
-}
-
 @Suite("shoal-httpd: the built server, with curl and raw sockets")
 struct HTTPToolTests {
     @Test("bodies equal the files byte for byte: 0, 1, 4095, 4097 bytes and 3 MiB; HEAD sends the head only")

@@ -22,12 +22,14 @@ final class FileCache: @unchecked Sendable {
     fileprivate final class OpenFile: @unchecked Sendable {
         let file: File
         let identity: FileIdentity
+        let representation: FileResponse.Representation
         var users = 0
         var kept = true
 
-        init(file: File, identity: FileIdentity) {
+        init(file: File, identity: FileIdentity, path: String) {
             self.file = file
             self.identity = identity
+            representation = FileResponse.Representation(identity, path: path)
         }
     }
 
@@ -54,7 +56,7 @@ final class FileCache: @unchecked Sendable {
         let file = try await open()
         // Another response may have opened the same file meanwhile: the newer one is kept.
         if let old = files[path] { retire(path, old) }
-        let entry = OpenFile(file: file, identity: identity)
+        let entry = OpenFile(file: file, identity: identity, path: path)
         entry.users = 1
         files[path] = entry
         fileOrder.append(path)
@@ -67,6 +69,8 @@ final class FileCache: @unchecked Sendable {
         fileprivate let entry: OpenFile
         fileprivate init(_ entry: OpenFile) { self.entry = entry }
         var file: File { entry.file }
+        /// Its validators and type, worked out once.
+        var representation: FileResponse.Representation { entry.representation }
     }
 
     /// Gives back a file from ``acquire(_:identity:open:)``; a file no longer kept is

@@ -8,13 +8,32 @@ struct FileResponse {
     var response: HTTPResponse
     var body: Range<Int64>
 
+    /// What a response says about a file's current contents, worked out once per open
+    /// file (``FileCache`` keeps it with the file).
+    struct Representation: Sendable {
+        let size: Int64
+        let modifiedSeconds: Int
+        let etag: String
+        let lastModified: String
+        let contentType: String
+
+        init(_ identity: FileIdentity, path: String) {
+            size = identity.size
+            modifiedSeconds = identity.seconds
+            etag = "\"\(String(identity.size, radix: 16))-\(String(identity.seconds, radix: 16))-\(String(identity.nanoseconds, radix: 16))\""
+            lastModified = HTTPDate.format(secondsSince1970: identity.seconds)
+            contentType = MediaType.forFile(named: path)
+        }
+    }
+
     /// Decides the response from the request's validators and range, and the file's
     /// size and modification time (RFC 9110, 13 and 14).
-    static func make(for request: HTTPRequest, size: Int64, modified: (seconds: Int, nanoseconds: Int), path: String) -> FileResponse {
-        let etag = "\"\(String(size, radix: 16))-\(String(modified.seconds, radix: 16))-\(String(modified.nanoseconds, radix: 16))\""
-        let lastModified = HTTPDate.format(secondsSince1970: modified.seconds)
+    static func make(for request: HTTPRequest, _ representation: Representation) -> FileResponse {
+        let size = representation.size
+        let etag = representation.etag
+        let lastModified = representation.lastModified
         var response = HTTPResponse(status: .ok)
-        response.headerFields[.contentType] = MediaType.forFile(named: path)
+        response.headerFields[.contentType] = representation.contentType
         response.headerFields[.lastModified] = lastModified
         response.headerFields[.eTag] = etag
         response.headerFields[.acceptRanges] = "bytes"
@@ -23,14 +42,14 @@ struct FileResponse {
         // If-Modified-Since; then Range.
         if let match = fields[.ifMatch] {
             if match.trimmingSpaces != "*" && !entityTags(match).contains(etag) { return preconditionFailed() }
-        } else if let since = fields[.ifUnmodifiedSince].flatMap(HTTPDate.parse), modified.seconds > since {
+        } else if let since = fields[.ifUnmodifiedSince].flatMap(HTTPDate.parse), representation.modifiedSeconds > since {
             return preconditionFailed()
         }
         if let match = fields[.ifNoneMatch] {
             if match.trimmingSpaces == "*" || entityTags(match).contains(where: { weakEqual($0, etag) }) {
                 return notModified(response)
             }
-        } else if let since = fields[.ifModifiedSince].flatMap(HTTPDate.parse), modified.seconds <= since {
+        } else if let since = fields[.ifModifiedSince].flatMap(HTTPDate.parse), representation.modifiedSeconds <= since {
             return notModified(response)
         }
         var body: Range<Int64> = 0..<size

@@ -40,8 +40,7 @@ struct FileSender {
         }
         defer { cache.release(lease) }
         let file = lease.file
-        var decision = FileResponse.make(
-            for: head.request, size: identity.size, modified: (identity.seconds, identity.nanoseconds), path: path)
+        var decision = FileResponse.make(for: head.request, lease.representation)
         if !head.keepAlive {
             decision.response.headerFields[.connection] = "close"
         } else if head.version == .http1_0 {

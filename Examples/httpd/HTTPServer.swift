@@ -10,7 +10,12 @@ struct HTTPServer: Sendable {
     /// Where `/metrics` reads from (with `--metrics`).
     let registry: PrometheusCollectorRegistry?
 
-    func run(on address: SocketAddress, reactor: Reactor) async throws {
+    /// Serves on `address` until SIGINT or SIGTERM (when `watchesSignals`) or until
+    /// `stop` is requested; `onListening` learns the bound address.
+    func run(
+        on address: SocketAddress, reactor: Reactor, watchesSignals: Bool = true, stop: StopRequest? = nil,
+        onListening: @Sendable (SocketAddress) -> Void = { _ in }
+    ) async throws {
         let counters = Counters()
         let cache = FileCache(capacity: configuration.cacheSize, reactor: reactor)
         let paths = PathCache()
@@ -19,7 +24,9 @@ struct HTTPServer: Sendable {
         let shown = configuration.root.isEmpty ? "/" : configuration.root
         try await ServerLaunch.serveUntilSignal(
             "shoal-httpd", on: address, reactor: reactor, maxConnections: maxConnections, gracePeriod: gracePeriod,
+            watchesSignals: watchesSignals, stop: stop,
             announce: { listener in
+                onListening(listener.localAddress)
                 printNow("shoal-httpd serving \(shown) on http://\(listener.localAddress)/\n")
                 printNow("try: curl -i http://\(listener.localAddress)/\n")
             },

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,10 +18,17 @@ public enum HTTPDate {
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 
-    /// The IMF-fixdate of now, for the `Date` field an origin server sends.
+    /// The IMF-fixdate of now, for the `Date` field an origin server sends. Formatted
+    /// once a second; any thread.
     public static func now() -> String {
-        format(secondsSince1970: Int(time(nil)))
+        let seconds = Int(time(nil))
+        if let text = lastNow.withLock({ $0.seconds == seconds ? $0.text : nil }) { return text }
+        let text = format(secondsSince1970: seconds)
+        lastNow.withLock { $0 = (seconds, text) }
+        return text
     }
+
+    private static let lastNow = Mutex<(seconds: Int, text: String)>((-1, ""))
 
     private static let longDays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 

@@ -114,7 +114,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalTests",
-            dependencies: ["Shoal", "ShoalKernel", "CShoal", "ShoalTestSupport", "ExampleSupport", "ShoalHTTPD"]
+            dependencies: [
+                "Shoal", "ShoalKernel", "CShoal", "ShoalTestSupport", "ExampleSupport", "ShoalHTTPD",
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "ShoalHTTPTests",

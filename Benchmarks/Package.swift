@@ -2,9 +2,11 @@
 import PackageDescription
 
 // Shoal's peer benchmarks: a package of its own, so that building and testing Shoal
-// never compiles SwiftNIO. Run from the repository root:
+// never compiles SwiftNIO or Hummingbird. Run from the repository root:
 //   swift run -c release --package-path Benchmarks echo-bench
 //   swift run -c release --package-path Benchmarks queue-bench
+// and build hb-files, the peer that `shoal-bench http` runs:
+//   swift build -c release --package-path Benchmarks --product hb-files
 // Both use the release build of Shoal's own executables (shoal-echo, shoal-bench) from
 // the repository's .build/release, and build it first when it is missing.
 let package = Package(

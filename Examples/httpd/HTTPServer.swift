@@ -20,6 +20,8 @@ struct HTTPServer: Sendable {
         let cache = FileCache(capacity: configuration.cacheSize, reactor: reactor)
         let paths = PathCache()
         let metrics = ServerMetrics(registry: registry, counters: counters, cache: cache, reactor: reactor)
+        let reporter = metrics.reportsPeriodically ? Task(executorPreference: reactor) { await metrics.reportEverySecond(on: reactor) } : nil
+        defer { reporter?.cancel() }
         let configuration = self.configuration
         let shown = configuration.root.isEmpty ? "/" : configuration.root
         try await ServerLaunch.serveUntilSignal(

@@ -8,42 +8,37 @@ import Shoal
 /// with its text format.
 ///
 /// The request path only bumps plain integers (``Counters``); the metrics receive the
-/// difference since the last report at every `/metrics` request and at shutdown, so
-/// exporting costs nothing per request. Reactor thread only.
+/// difference since the last report at every `/metrics` request and at shutdown, and
+/// once a second when the process bootstrapped a backend of its own (one that is not
+/// scraped here), so exporting costs nothing per request. Reactor thread only.
 final class ServerMetrics: @unchecked Sendable {
     /// The registry `/metrics` reads, when `--metrics` bootstrapped one.
     let registry: PrometheusCollectorRegistry?
 
     private let counters: Counters
-    private let cache: FileCache
-    private let reactor: Reactor
-    private var reported = Snapshot()
-    private var reportedStats = ReactorStats()
-
-    private let requests = Metrics.Counter(label: "shoal_httpd_requests_total")
-    private let bytes = Metrics.Counter(label: "shoal_httpd_sent_bytes_total")
-    private let connections = Metrics.Counter(label: "shoal_httpd_connections_total")
-    private let malformed = Metrics.Counter(label: "shoal_httpd_malformed_requests_total")
-    private let timeouts = Metrics.Counter(label: "shoal_httpd_timeouts_total")
-    private let hits = Metrics.Counter(label: "shoal_httpd_cache_hits_total")
-    private let misses = Metrics.Counter(label: "shoal_httpd_cache_misses_total")
     private let open = Metrics.Gauge(label: "shoal_httpd_open_connections")
-    private let ticks = Metrics.Counter(label: "shoal_reactor_ticks_total")
-    private let systemCalls = Metrics.Counter(label: "shoal_reactor_system_calls_total")
-    private let completions = Metrics.Counter(label: "shoal_reactor_io_completions_total")
-    private let userSpaceCompletions = Metrics.Counter(label: "shoal_reactor_user_space_completions_total")
-    private let blockingCalls = Metrics.Counter(label: "shoal_reactor_blocking_calls_total")
-    private let stalls = Metrics.Counter(label: "shoal_reactor_stalls_total")
-
-    private struct Snapshot {
-        var requests = 0, bytes = 0, connections = 0, malformed = 0, timeouts = 0, hits = 0, misses = 0
-    }
+    /// Each counter, where its value comes from, and the value last reported.
+    private var sources: [(counter: Metrics.Counter, value: () -> Int, reported: Int)]
 
     init(registry: PrometheusCollectorRegistry?, counters: Counters, cache: FileCache, reactor: Reactor) {
         self.registry = registry
         self.counters = counters
-        self.cache = cache
-        self.reactor = reactor
+        let values: [(String, () -> Int)] = [
+            ("shoal_httpd_requests_total", { counters.requests }),
+            ("shoal_httpd_sent_bytes_total", { counters.bytes }),
+            ("shoal_httpd_connections_total", { counters.connections }),
+            ("shoal_httpd_malformed_requests_total", { counters.malformed }),
+            ("shoal_httpd_timeouts_total", { counters.timeouts }),
+            ("shoal_httpd_cache_hits_total", { cache.hits }),
+            ("shoal_httpd_cache_misses_total", { cache.misses }),
+            ("shoal_reactor_ticks_total", { reactor.stats.ticks }),
+            ("shoal_reactor_system_calls_total", { reactor.stats.systemCalls }),
+            ("shoal_reactor_io_completions_total", { reactor.stats.completions }),
+            ("shoal_reactor_user_space_completions_total", { reactor.stats.userSpaceCompletions }),
+            ("shoal_reactor_blocking_calls_total", { reactor.stats.blockingCalls }),
+            ("shoal_reactor_stalls_total", { reactor.stats.stalls }),
+        ]
+        sources = values.map { (Metrics.Counter(label: $0.0), $0.1, 0) }
     }
 
     /// Bootstraps swift-metrics with a Prometheus registry (once per process) and returns it.
@@ -53,31 +48,27 @@ final class ServerMetrics: @unchecked Sendable {
         return registry
     }
 
+    /// Whether reports should also go out once a second: a backend other than ours
+    /// (which is read at `/metrics`) was bootstrapped.
+    var reportsPeriodically: Bool {
+        registry == nil && !(MetricsSystem.factory is NOOPMetricsHandler)
+    }
+
+    /// Reports once a second until the reactor shuts down or the task is cancelled.
+    func reportEverySecond(on reactor: Reactor) async {
+        while !reactor.isShuttingDown, (try? await reactor.sleep(for: .seconds(1))) != nil {
+            report()
+        }
+    }
+
     /// Sends what changed since the last report.
     func report() {
-        let now = Snapshot(
-            requests: counters.requests, bytes: counters.bytes, connections: counters.connections, malformed: counters.malformed,
-            timeouts: counters.timeouts, hits: cache.hits, misses: cache.misses)
-        func add(_ counter: Metrics.Counter, _ value: Int, _ before: Int) {
-            if value > before { counter.increment(by: value - before) }
+        for index in sources.indices {
+            let value = sources[index].value()
+            if value > sources[index].reported { sources[index].counter.increment(by: value - sources[index].reported) }
+            sources[index].reported = value
         }
-        add(requests, now.requests, reported.requests)
-        add(bytes, now.bytes, reported.bytes)
-        add(connections, now.connections, reported.connections)
-        add(malformed, now.malformed, reported.malformed)
-        add(timeouts, now.timeouts, reported.timeouts)
-        add(hits, now.hits, reported.hits)
-        add(misses, now.misses, reported.misses)
-        reported = now
         open.record(counters.open)
-        let stats = reactor.stats
-        add(ticks, stats.ticks, reportedStats.ticks)
-        add(systemCalls, stats.systemCalls, reportedStats.systemCalls)
-        add(completions, stats.completions, reportedStats.completions)
-        add(userSpaceCompletions, stats.userSpaceCompletions, reportedStats.userSpaceCompletions)
-        add(blockingCalls, stats.blockingCalls, reportedStats.blockingCalls)
-        add(stalls, stats.stalls, reportedStats.stalls)
-        reportedStats = stats
     }
 
     /// The Prometheus text exposition of everything, up to date; `nil` without `--metrics`.

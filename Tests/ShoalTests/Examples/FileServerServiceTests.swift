@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import Shoal
 import ShoalTestSupport
 import ServiceLifecycle
@@ -12,8 +14,12 @@ import Glibc
 
 @Suite("shoal-httpd's server as a swift-service-lifecycle Service")
 struct FileServerServiceTests {
-    @Test("in a ServiceGroup: serves; a graceful shutdown lets a download in flight finish, refuses new connections, and ends the group")
+    @Test("in a ServiceGroup: serves; reports to the process's metrics backend; a graceful shutdown lets a download in flight finish, refuses new connections, and ends the group")
     func gracefulShutdownFromTheGroup() async throws {
+        // The process's own backend (the only bootstrap in this test process): the server
+        // reports to it once a second.
+        let backend = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: backend))
         let root = try site("httpd-service")
         defer { _ = try? run("rm", ["-rf", root]) }
         let bytes = (0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ $0 >> 12) }
@@ -48,6 +54,12 @@ struct FileServerServiceTests {
             head += byte
         }
         #expect(String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        var reported = false
+        for _ in 0..<1_000 where !reported {
+            reported = backend.emitToString().contains("shoal_httpd_requests_total 1\n")
+            if !reported { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(reported, "\(backend.emitToString())")
         await group.triggerGracefulShutdown()
         // New connections are refused once the listener has closed.
         var refused = false

@@ -82,6 +82,7 @@ struct CopyJob: Sendable {
             } catch {
                 throw CopyFailure.destination("cannot create a file in \(folder): \(Self.reason(error))")
             }
+            Interruption.removeOnSecondSignal(temporary.string)
             let bytes = try await transfer(from: input, to: output!, total: sourceStatus.size, interrupted: interrupted)
             if verify { try await compare(input, output!, bytes: bytes, interrupted: interrupted) }
             if interrupted() { throw CancellationError() }
@@ -90,6 +91,7 @@ struct CopyJob: Sendable {
             if interrupted() { throw CancellationError() }
             do {
                 try await fileSystem.rename(temporary, to: target)
+                Interruption.removeOnSecondSignal("")
                 try await fileSystem.sync(directory: folder)
             } catch {
                 throw CopyFailure.destination("cannot put the copy in place at \(target): \(Self.reason(error))")

@@ -23,6 +23,9 @@ struct ShoalCopy: AsyncParsableCommand {
               73  the destination cannot be created (folder missing, no permission, copy onto itself, a dangling link)
               74  an I/O error during the copy (disk full, read or write error)
               130 interrupted (SIGINT or SIGTERM)
+
+            A second SIGINT or SIGTERM ends the copy at once, by the signal, after removing \
+            the temporary file.
             """)
 
     @Argument(help: "The file to copy.")

@@ -235,6 +235,45 @@ struct CopyInterruptTests {
     }
 }
 
+extension CopyInterruptTests {
+    @Test("two signals during a copy: the second ends it at once, by the signal, and the temporary file is gone too")
+    func interruptedTwice() throws {
+        let folder = try scratchPath("copy-interrupt-twice")
+        #expect(mkdir(folder, 0o755) == 0)
+        defer { _ = try? run("rm", ["-rf", folder]) }
+        let source = folder + "/source"
+        // Sparse, and large blocks: each one takes long enough that the second signal comes
+        // before the copy has finished winding down after the first.
+        _ = FileManager.default.createFile(atPath: source, contents: nil)
+        #expect(truncate(source, 1 << 30) == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Strace.buildDirectory() + "/shoal-copy")
+        process.arguments = [source, folder + "/copy", "--block-size", "64M", "--depth", "1", "--quiet"]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until the temporary file exists, then send two signals, the second after
+        // the first was handled (two pending at once would merge into one).
+        var started = false
+        for _ in 0..<500 where !started {
+            started = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.contains(".shoal-copy-") }
+            if !started { usleep(10_000) }
+        }
+        kill(process.processIdentifier, SIGINT)
+        usleep(5_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        if process.terminationStatus == 0 || process.terminationReason == .exit {
+            print("skipped: the copy finished or cleaned up before the second signal")
+            return
+        }
+        #expect(started)
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        #expect(left == ["source"], "\(left)")
+    }
+}
+
 @Suite("shoal-copy: destinations and names")
 struct CopyDestinationTests {
     @Test("a trailing slash demands a folder; FIFOs and devices are not replaced; long names work; set-id bits go")

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Shoal
 import ShoalHTTP
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,9 @@ import Glibc
 // (it serves until a signal).
 
 /// Step 2: read request heads from a connection, pipelined ones included.
-func nextRequest(_ connection: borrowing TCPConnection, buffer: inout IOBuffer, parser: inout HTTPRequestParser) async throws -> HTTPRequestHead? {
+func nextRequest(_ connection: borrowing TCPConnection, buffer: inout IOBuffer, parser: inout HTTPRequestParser) async throws
+    -> HTTPRequestHead?
+{
     while true {
         if let (head, used) = try buffer.withUnsafeBytes({ (bytes) throws(HTTPParseError) in try parser.parse(bytes) }) {
             buffer.removeFirst(used)  // what follows is the next request

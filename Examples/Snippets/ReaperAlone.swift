@@ -12,7 +12,7 @@ func reaperAlone() throws {
 
     var events = [AIOCompletion](repeating: AIOCompletion(), count: 32)
     let n = try events.withUnsafeMutableBufferPointer {
-        try reaper.reap(into: $0, minimum: 1, timeout: .seconds(1))   // waits in the kernel only if needed
+        try reaper.reap(into: $0, minimum: 1, timeout: .seconds(1))  // waits in the kernel only if needed
     }
     // events[0].userData == 1, events[0].result == bytes read or -errno
     print("reaped", n, "completion(s):", events[0].userData, events[0].result)

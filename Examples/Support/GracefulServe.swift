@@ -1,4 +1,5 @@
 public import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,7 @@ extension ServerLaunch {
         maxConnections: Int, gracePeriod: Duration, watchesSignals: Bool = true, stop: StopRequest? = nil,
         announce: (TCPListener) -> Void,
         onSignal: @escaping @Sendable () -> Void = {},
-        _ handler: @escaping @Sendable (consuming TCPConnection) async throws -> Void
+        handler: @escaping @Sendable (consuming TCPConnection) async throws -> Void
     ) async throws {
         let signals = watchesSignals ? try reactor.watchSignals([SIGINT, SIGTERM]) : nil
         defer { signals?.close() }

@@ -15,10 +15,9 @@ struct EchoServer: Sendable {
         try await ServerLaunch.serveUntilSignal(
             "shoal-echo", on: address, options: TCPOptions(timeouts: TCPTimeouts(idle: idleTimeout)), reactor: reactor,
             maxConnections: maxConnections, gracePeriod: gracePeriod,
-            announce: { printNow("shoal-echo listening on \($0.localAddress)\n") }
-        ) { connection in
-            try await Self.echo(connection, bufferSize: bufferSize)
-        }
+            announce: { printNow("shoal-echo listening on \($0.localAddress)\n") },
+            handler: { connection in try await Self.echo(connection, bufferSize: bufferSize) }
+        )
     }
 
     /// Sends back everything the client sends, until it finishes writing.

@@ -1,4 +1,5 @@
 import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -96,7 +97,8 @@ struct CopyJob: Sendable {
             } catch {
                 throw CopyFailure.destination("cannot put the copy in place at \(target): \(Self.reason(error))")
             }
-            let seconds = Double(start.duration(to: .now).components.attoseconds) / 1e18
+            let seconds =
+                Double(start.duration(to: .now).components.attoseconds) / 1e18
                 + Double(start.duration(to: .now).components.seconds)
             let rate = seconds > 0 ? Double(bytes) / seconds / 1_048_576 : 0
             return "copied \(bytes) bytes from \(source) to \(target) in \(Self.format(seconds)) s (\(Self.format(rate)) MiB/s)"

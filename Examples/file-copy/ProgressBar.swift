@@ -1,4 +1,5 @@
 import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,8 @@ final class ProgressBar {
         let now = Reactor.Instant.now
         guard lastDrawn.duration(to: now) >= .milliseconds(100) || done >= total else { return }
         lastDrawn = now
-        let elapsed = Double(start.duration(to: now).components.seconds)
+        let elapsed =
+            Double(start.duration(to: now).components.seconds)
             + Double(start.duration(to: now).components.attoseconds) / 1e18
         let fraction = min(1, Double(done) / Double(total))
         let rate = elapsed > 0 ? Double(done) / elapsed : 0

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -20,7 +20,8 @@ struct FileResponse {
         init(_ identity: FileIdentity, path: String) {
             size = identity.size
             modifiedSeconds = identity.seconds
-            etag = "\"\(String(identity.size, radix: 16))-\(String(identity.seconds, radix: 16))-\(String(identity.nanoseconds, radix: 16))\""
+            etag =
+                "\"\(String(identity.size, radix: 16))-\(String(identity.seconds, radix: 16))-\(String(identity.nanoseconds, radix: 16))\""
             lastModified = HTTPDate.format(secondsSince1970: identity.seconds)
             contentType = MediaType.forFile(named: path)
         }
@@ -53,7 +54,9 @@ struct FileResponse {
             return notModified(response)
         }
         var body: Range<Int64> = 0..<size
-        if let rangeText = fields[.range], let range = ByteRange(rangeText), rangeApplies(fields[.ifRange], etag: etag, lastModified: lastModified) {
+        if let rangeText = fields[.range], let range = ByteRange(rangeText),
+            rangeApplies(fields[.ifRange], etag: etag, lastModified: lastModified)
+        {
             guard let selected = range.resolved(length: size) else {
                 var refused = HTTPResponse(status: .rangeNotSatisfiable)
                 refused.headerFields[.contentRange] = "bytes */\(size)"

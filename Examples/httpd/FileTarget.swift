@@ -1,5 +1,6 @@
 import Shoal
 import ShoalHTTP
+
 #if canImport(Glibc)
 import Glibc
 #endif

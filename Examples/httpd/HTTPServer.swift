@@ -20,7 +20,8 @@ struct HTTPServer: Sendable {
         let cache = FileCache(capacity: configuration.cacheSize, reactor: reactor)
         let paths = PathCache()
         let metrics = ServerMetrics(registry: registry, counters: counters, cache: cache, reactor: reactor)
-        let reporter = metrics.reportsPeriodically ? Task(executorPreference: reactor) { await metrics.reportEverySecond(on: reactor) } : nil
+        let reporter =
+            metrics.reportsPeriodically ? Task(executorPreference: reactor) { await metrics.reportEverySecond(on: reactor) } : nil
         defer { reporter?.cancel() }
         let configuration = self.configuration
         let shown = configuration.root.isEmpty ? "/" : configuration.root
@@ -32,15 +33,16 @@ struct HTTPServer: Sendable {
                 printNow("shoal-httpd serving \(shown) on http://\(listener.localAddress)/\n")
                 printNow("try: curl -i http://\(listener.localAddress)/\n")
             },
-            onSignal: { counters.draining = true }
-        ) { connection in
-            counters.connections += 1
-            counters.open += 1
-            defer { counters.open -= 1 }
-            try await RequestLoop(
-                configuration: configuration, counters: counters, reactor: reactor, cache: cache, paths: paths, metrics: metrics
-            ).run(connection)
-        }
+            onSignal: { counters.draining = true },
+            handler: { connection in
+                counters.connections += 1
+                counters.open += 1
+                defer { counters.open -= 1 }
+                try await RequestLoop(
+                    configuration: configuration, counters: counters, reactor: reactor, cache: cache, paths: paths, metrics: metrics
+                ).run(connection)
+            }
+        )
         await cache.closeAll()
         metrics.report()
         printError("shoal-httpd: \(counters.summary), cache hits \(cache.hits), misses \(cache.misses)\n")

@@ -1,4 +1,5 @@
 import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,7 +58,8 @@ final class PathCache: @unchecked Sendable {
     /// be watched (then what passes through it must not be remembered). Any thread.
     func watch(_ directory: String) -> Bool {
         guard inotify >= 0 else { return false }
-        let events = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+        let events =
+            IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
             | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW
         return inotify_add_watch(inotify, directory, UInt32(events)) >= 0
     }

@@ -146,7 +146,8 @@ struct RequestLoop {
         location: String? = nil
     ) async throws {
         let body = Array("\(status.code) \(status.reasonPhrase): \(reason)\n".utf8)
-        try await sendText(status, body, contentType: "text/plain; charset=utf-8", on: connection, head: head, peer: peer, location: location)
+        try await sendText(
+            status, body, contentType: "text/plain; charset=utf-8", on: connection, head: head, peer: peer, location: location)
     }
 
     /// A response with `body`, framed by its length.

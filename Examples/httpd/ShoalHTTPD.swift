@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExampleSupport
 import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif

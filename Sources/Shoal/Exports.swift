@@ -3,4 +3,5 @@
 // The kernel layer itself (`ShoalKernel`: AIO contexts, the reaper, epoll) stays out of
 // sight; import it explicitly to use it.
 @_exported public import SystemPackage
+
 @_exported public import struct ShoalKernel.SystemCallError

@@ -7,9 +7,11 @@ public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
     /// The minor version (0 or 1).
     public let minor: Int
 
-    /// HTTP/1.0.
+    /// HTTP/1.0 (named as SwiftNIO names it).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     public static let http1_0 = HTTPVersion(major: 1, minor: 0)
     /// HTTP/1.1.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     public static let http1_1 = HTTPVersion(major: 1, minor: 1)
 
     /// `"HTTP/1.1"`.

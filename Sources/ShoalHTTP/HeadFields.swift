@@ -44,7 +44,9 @@ enum HeadFields {
         let nameBytes = line[..<colon]
         guard !nameBytes.isEmpty, nameBytes.allSatisfy(Token.isTokenByte) else {
             let shown = String(decoding: nameBytes.prefix(64), as: UTF8.self)
-            throw .bad("an invalid header field name \"\(shown)\"" + (nameBytes.last == .space || nameBytes.last == .tab ? " (whitespace before the colon)" : ""))
+            throw .bad(
+                "an invalid header field name \"\(shown)\""
+                    + (nameBytes.last == .space || nameBytes.last == .tab ? " (whitespace before the colon)" : ""))
         }
         var value = line[(colon + 1)...]
         while let byte = value.first, byte == .space || byte == .tab { value = value.dropFirst() }

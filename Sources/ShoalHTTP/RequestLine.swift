@@ -27,7 +27,8 @@ enum RequestLine {
         let digit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), digit(text[5]), text[6] == UInt8(ascii: "."), digit(text[7])
         else { throw .bad("an invalid HTTP version \"\(String(decoding: text.prefix(16), as: UTF8.self))\"") }
-        let major = Int(text[5] - UInt8(ascii: "0")), minor = Int(text[7] - UInt8(ascii: "0"))
+        let major = Int(text[5] - UInt8(ascii: "0"))
+        let minor = Int(text[7] - UInt8(ascii: "0"))
         guard major == 1 else {
             throw HTTPParseError(status: .httpVersionNotSupported, reason: "HTTP/\(major).\(minor) is not supported; speak HTTP/1.1")
         }

@@ -11,7 +11,9 @@ struct HTTPHelpersTests {
         // The obsolete forms a recipient must accept (RFC 9110, 5.6.7).
         #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == 784_111_777)
         #expect(HTTPDate.parse("Sun Nov  6 08:49:37 1994") == 784_111_777)
-        for text in ["Sun, 06 Nov 1994 08:49:37 UTC", "", "Sun, 32 Nov 1994 08:49:37 GMT", "Sunday, 6-Nov-94 08:49:37 GMT", "Sun Nov 6 08:49 1994"] {
+        for text in [
+            "Sun, 06 Nov 1994 08:49:37 UTC", "", "Sun, 32 Nov 1994 08:49:37 GMT", "Sunday, 6-Nov-94 08:49:37 GMT", "Sun Nov 6 08:49 1994",
+        ] {
             #expect(HTTPDate.parse(text) == nil, "\(text)")
         }
     }

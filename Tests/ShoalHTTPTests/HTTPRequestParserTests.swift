@@ -88,36 +88,40 @@ struct HTTPRequestParserTests {
         #expect(try #require(try parse("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n")).0.request.path == "*")
     }
 
-    @Test("an incomplete head asks for more", arguments: [
-        "", "G", "GET / HTTP/1.1", "GET / HTTP/1.1\r", "GET / HTTP/1.1\r\nHost: h\r\n", "GET / HTTP/1.1\r\nHost: h\r\n\r",
-    ])
+    @Test(
+        "an incomplete head asks for more",
+        arguments: [
+            "", "G", "GET / HTTP/1.1", "GET / HTTP/1.1\r", "GET / HTTP/1.1\r\nHost: h\r\n", "GET / HTTP/1.1\r\nHost: h\r\n\r",
+        ])
     func incomplete(text: String) throws {
         #expect(try parse(text) == nil)
     }
 
-    @Test("malformed heads are refused with 400 and a reason", arguments: [
-        ("GET / HTTP/1.1\nHost: h\n\n", "bare LF"),
-        ("GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", "bare CR"),
-        ("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", "single spaces"),
-        ("GET / HTTP/1.1 \r\nHost: h\r\n\r\n", "single spaces"),
-        ("G(T / HTTP/1.1\r\nHost: h\r\n\r\n", "invalid method"),
-        ("GET / http/1.1\r\nHost: h\r\n\r\n", "invalid HTTP version"),
-        ("GET / HTTP/1.10\r\nHost: h\r\n\r\n", "invalid HTTP version"),
-        ("GET index.html HTTP/1.1\r\nHost: h\r\n\r\n", "must start with /"),
-        ("GET * HTTP/1.1\r\nHost: h\r\n\r\n", "OPTIONS only"),
-        ("GET / HTTP/1.1\r\n\r\n", "without Host"),
-        ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "more than one Host"),
-        ("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", "invalid Host"),
-        ("GET / HTTP/1.1\r\nHost : h\r\n\r\n", "whitespace before the colon"),
-        ("GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n", "folded"),
-        ("GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", "without a colon"),
-        ("GET / HTTP/1.1\r\nHost: h\r\nX: a\u{01}b\r\n\r\n", "control character"),
-        ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n", "invalid Content-Length"),
-        ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"),
-        ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\n", "invalid Content-Length"),
-        ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "differ"),
-        ("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", "both"),
-    ])
+    @Test(
+        "malformed heads are refused with 400 and a reason",
+        arguments: [
+            ("GET / HTTP/1.1\nHost: h\n\n", "bare LF"),
+            ("GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", "bare CR"),
+            ("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", "single spaces"),
+            ("GET / HTTP/1.1 \r\nHost: h\r\n\r\n", "single spaces"),
+            ("G(T / HTTP/1.1\r\nHost: h\r\n\r\n", "invalid method"),
+            ("GET / http/1.1\r\nHost: h\r\n\r\n", "invalid HTTP version"),
+            ("GET / HTTP/1.10\r\nHost: h\r\n\r\n", "invalid HTTP version"),
+            ("GET index.html HTTP/1.1\r\nHost: h\r\n\r\n", "must start with /"),
+            ("GET * HTTP/1.1\r\nHost: h\r\n\r\n", "OPTIONS only"),
+            ("GET / HTTP/1.1\r\n\r\n", "without Host"),
+            ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "more than one Host"),
+            ("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", "invalid Host"),
+            ("GET / HTTP/1.1\r\nHost : h\r\n\r\n", "whitespace before the colon"),
+            ("GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n", "folded"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", "without a colon"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nX: a\u{01}b\r\n\r\n", "control character"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n", "invalid Content-Length"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\n", "invalid Content-Length"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "differ"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", "both"),
+        ])
     func malformed(text: String, reason: String) {
         let outcome = refusal(text)
         #expect(outcome?.0 == 400, "\(text.debugDescription): \(String(describing: outcome))")

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,8 @@ public final class RunningProcess: @unchecked Sendable {
         if prefix.isEmpty {
             try self.init(executable: executable, arguments, name: name)
         } else {
-            let tool = prefix[0].hasPrefix("/") ? prefix[0] : try Strace.executable(named: prefix[0]).orThrow("\(prefix[0]) is not installed")
+            let tool =
+                prefix[0].hasPrefix("/") ? prefix[0] : try Strace.executable(named: prefix[0]).orThrow("\(prefix[0]) is not installed")
             try self.init(executable: tool, Array(prefix.dropFirst()) + [executable] + arguments, name: name)
         }
     }

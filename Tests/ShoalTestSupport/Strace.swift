@@ -41,7 +41,8 @@ public enum Strace {
 
     /// The folder holding this test bundle, where SwiftPM also puts the package's executables.
     public static func buildDirectory() -> String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
         // Swift Testing may run from inside `<Product>.xctest`: step out of bundles.

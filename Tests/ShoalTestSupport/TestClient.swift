@@ -108,11 +108,11 @@ public struct ClientError: Error, CustomStringConvertible {
 /// Raises this process's open-file limit to its hard limit (tests that open many sockets).
 public func raiseDescriptorLimit() {
     var limit = rlimit()
-    getrlimit(RLIMIT_NOFILE_VALUE, &limit)
+    getrlimit(openFilesResource, &limit)
     limit.rlim_cur = limit.rlim_max
-    setrlimit(RLIMIT_NOFILE_VALUE, &limit)
+    setrlimit(openFilesResource, &limit)
 }
 
 #if canImport(Glibc)
-private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+private let openFilesResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 #endif

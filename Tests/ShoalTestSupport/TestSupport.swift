@@ -1,5 +1,6 @@
 import ShoalKernel
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -102,7 +102,8 @@ struct EchoBench: ParsableCommand {
         for shape in shapes {
             let byPeer = results[shape] ?? [:]
             let latency = { (name: String) in
-                let p50 = Summary(byPeer[name]!.map(\.p50)).median, p99 = Summary(byPeer[name]!.map(\.p99)).median
+                let p50 = Summary(byPeer[name]!.map(\.p50)).median
+                let p99 = Summary(byPeer[name]!.map(\.p99)).median
                 return String(format: "%.0f / %.0f", p50, p99)
             }
             print(pad("\(shape)", 14) + pad(latency("Shoal"), 26) + pad(latency("NIO"), 26) + latency("C"))

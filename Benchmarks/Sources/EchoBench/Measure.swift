@@ -1,5 +1,6 @@
 import BenchSupport
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -50,7 +50,9 @@ struct QueueBench: ParsableCommand {
         ]
         print("queue-bench: millions per second, median [min-max] of \(rounds) rounds, \(count) per measurement")
         print(machineLine() + "\n")
-        print(pad("what", 18) + pad("Shoal", 20) + pad("NIO event loop", 20) + pad("dispatch / global", 20) + pad("Shoal/NIO", 18) + "Shoal/other")
+        print(
+            pad("what", 18) + pad("Shoal", 20) + pad("NIO event loop", 20) + pad("dispatch / global", 20) + pad("Shoal/NIO", 18)
+                + "Shoal/other")
         for (name, shoalValues, nioValues, dispatchValues, globalValues) in rows {
             let other = dispatchValues.isEmpty ? globalValues : dispatchValues
             print(

@@ -1,5 +1,6 @@
 import CShoal
 import ShoalKernel
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -279,12 +280,13 @@ extension File {
                     afterStop: { [self] _ in
                         memory.deallocate()
                         endRequest()
+                    },
+                    completion: { [self] outcome in
+                        if case .failure = outcome { memory.deallocate() }
+                        endRequest()
+                        completion(outcome)
                     }
-                ) { [self] outcome in
-                    if case .failure = outcome { memory.deallocate() }
-                    endRequest()
-                    completion(outcome)
-                }
+                )
             } catch {
                 memory.deallocate()
                 endRequest()

@@ -1,6 +1,7 @@
 import CShoal
 import ShoalKernel
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
-public import SystemPackage
 import Logging
 import ShoalKernel
+public import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import CShoal
 import DequeModule
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

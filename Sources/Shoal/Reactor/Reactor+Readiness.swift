@@ -1,4 +1,5 @@
 import ShoalKernel
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -126,7 +126,8 @@ extension Reactor {
     /// first call, then says whether it is complete.
     func shutdownIsComplete(now: UInt64) -> Bool {
         if currentPhase == .running { beginShutdown(now: now) }
-        let idle = runQueue.isEmpty && io.busy == 0 && timers.count == 0 && blocking.inFlight == 0
+        let idle =
+            runQueue.isEmpty && io.busy == 0 && timers.count == 0 && blocking.inFlight == 0
             && mailbox.pending.load(ordering: .relaxed) == 0
         if idle { return true }
         if now >= shutdownDeadline {

@@ -3,6 +3,7 @@ import DequeModule
 import Logging
 import ShoalKernel
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

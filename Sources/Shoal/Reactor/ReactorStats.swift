@@ -66,10 +66,12 @@ public struct ReactorStats: Equatable, Sendable {
     }
 
     /// Every `Int` counter.
-    private static var counts: [WritableKeyPath<ReactorStats, Int>] { [
-        \.ticks, \.jobsRun, \.closuresRun, \.enqueues, \.remoteEnqueues, \.sleeps, \.quotaYields,
-        \.timersFired, \.completions, \.userSpaceCompletions, \.ioSubmitCalls, \.ioGeteventsCalls,
-        \.ioCancelCalls, \.epollWaitCalls, \.eventfdReads, \.eventfdWrites, \.arrivedAfterStop, \.stalls,
-        \.blockingCalls,
-    ] }
+    private static var counts: [WritableKeyPath<ReactorStats, Int>] {
+        [
+            \.ticks, \.jobsRun, \.closuresRun, \.enqueues, \.remoteEnqueues, \.sleeps, \.quotaYields,
+            \.timersFired, \.completions, \.userSpaceCompletions, \.ioSubmitCalls, \.ioGeteventsCalls,
+            \.ioCancelCalls, \.epollWaitCalls, \.eventfdReads, \.eventfdWrites, \.arrivedAfterStop, \.stalls,
+            \.blockingCalls,
+        ]
+    }
 }

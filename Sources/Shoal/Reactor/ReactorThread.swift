@@ -1,5 +1,6 @@
 import CShoal
 import ShoalKernel
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,12 +21,14 @@ enum ReactorThread {
         }
         let start = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
-            shoal_set_thread_name(start.name)
-            start.body()
-            return nil
-        }, start)
+        let result = pthread_create(
+            &thread, nil,
+            { argument in
+                let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
+                shoal_set_thread_name(start.name)
+                start.body()
+                return nil
+            }, start)
         guard result == 0 else {
             Unmanaged<Start>.fromOpaque(start).release()
             throw SystemCallError(call: "pthread_create", errno: Errno(rawValue: result), detail: "thread \(name)")

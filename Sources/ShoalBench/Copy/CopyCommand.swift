@@ -54,8 +54,13 @@ struct CopyCommand: ParsableCommand {
         let tools: [(name: String, key: String, command: [String])] = [
             ("shoal-copy", "shoal", [shoalCopy, file, destination] + shoalArguments),
             ("cp (+ sync of the file)", "cp", ["/bin/sh", "-c", "cp \"$0\" \"$1\" && sync \"$1\"", file, destination]),
-            ("dd bs=1M iflag=direct oflag=direct conv=fsync", "dd",
-             [findExecutable("dd")!, "if=\(file)", "of=\(destination)", "bs=1M", "iflag=direct", "oflag=direct", "conv=fsync", "status=none"]),
+            (
+                "dd bs=1M iflag=direct oflag=direct conv=fsync", "dd",
+                [
+                    findExecutable("dd")!, "if=\(file)", "of=\(destination)", "bs=1M", "iflag=direct", "oflag=direct", "conv=fsync",
+                    "status=none",
+                ]
+            ),
         ]
         var seconds = [[Double]](repeating: [], count: tools.count)
         var cpu = [[Double]](repeating: [], count: tools.count)
@@ -80,8 +85,9 @@ struct CopyCommand: ParsableCommand {
         for index in tools.indices {
             let rates = seconds[index].map { megabytes / $0 }
             let ratios = zip(seconds[index], seconds[0]).map { $0 / $1 }
-            print(pad(tools[index].name, 48) + pad(Summary(rates).formatted(0), 26) + pad(Summary(cpu[index]).formatted(2), 22)
-                + (index == 0 ? "" : Summary(ratios).formatted(2) + "x"))
+            print(
+                pad(tools[index].name, 48) + pad(Summary(rates).formatted(0), 26) + pad(Summary(cpu[index]).formatted(2), 22)
+                    + (index == 0 ? "" : Summary(ratios).formatted(2) + "x"))
         }
         if common.json {
             var members: [(String, JSONValue)] = [("benchmark", .string("copy")), ("size_mib", .integer(sizeMiB))]
@@ -98,10 +104,13 @@ struct CopyCommand: ParsableCommand {
     private func prepareSource() throws {
         let bytes = sizeMiB << 20
         if let status = try? Stat(FilePath(file)), status.size == Int64(bytes) { return }
-        guard let handle = FileHandle(forWritingAtPath: file) ?? {
-            _ = FileManager.default.createFile(atPath: file, contents: nil)
-            return FileHandle(forWritingAtPath: file)
-        }() else { throw BenchError("cannot create \(file)") }
+        guard
+            let handle = FileHandle(forWritingAtPath: file)
+                ?? {
+                    _ = FileManager.default.createFile(atPath: file, contents: nil)
+                    return FileHandle(forWritingAtPath: file)
+                }()
+        else { throw BenchError("cannot create \(file)") }
         var generator = SystemRandomNumberGenerator()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         for _ in 0..<sizeMiB {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Shoal
 import ShoalKernel
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -93,12 +94,14 @@ struct DiskReport {
     var table: String {
         var lines = ["\(pattern.title) (\(pattern.rawValue))"]
         lines.append(pad("", 28) + pad("IOPS", 28) + pad("CPU µs per I/O", 24) + "Shoal / peer (IOPS)")
-        lines.append(pad("Shoal", 28) + pad(Summary(shoal.map(\.iops)).formatted(0), 28)
-            + Summary(shoal.map(\.cpuMicrosecondsPerIO)).formatted(2))
+        lines.append(
+            pad("Shoal", 28) + pad(Summary(shoal.map(\.iops)).formatted(0), 28)
+                + Summary(shoal.map(\.cpuMicrosecondsPerIO)).formatted(2))
         for (peer, results) in peers {
             let ratios = zip(shoal, results).map { $0.iops / $1.iops }
-            lines.append(pad(peer.engine.label, 28) + pad(Summary(results.map(\.iops)).formatted(0), 28)
-                + pad(Summary(results.map(\.cpuMicrosecondsPerIO)).formatted(2), 24) + Summary(ratios).formatted(2) + "x")
+            lines.append(
+                pad(peer.engine.label, 28) + pad(Summary(results.map(\.iops)).formatted(0), 28)
+                    + pad(Summary(results.map(\.cpuMicrosecondsPerIO)).formatted(2), 24) + Summary(ratios).formatted(2) + "x")
         }
         let stats = shoal.compactMap(\.stats)
         let ios = Double(shoal.map(\.ios).reduce(0, +))

@@ -35,7 +35,10 @@ struct HTTPCommand: ParsableCommand {
     @Option(help: "The first of the ports used (one per server, on 127.0.0.1).")
     var port = 18_200
 
-    @Option(help: "Only these servers, comma-separated (keys: shoal, shoal_nocache, shoal_forced_syscall, nginx_sendfile, nginx_threads, hummingbird).")
+    @Option(
+        help:
+            "Only these servers, comma-separated (keys: shoal, shoal_nocache, shoal_forced_syscall, nginx_sendfile, nginx_threads, hummingbird)."
+    )
     var only: String?
 
     func validate() throws {
@@ -79,7 +82,9 @@ struct HTTPCommand: ParsableCommand {
                 }
             }
         }
-        HTTPReport(servers: servers, files: files.map(\.key), results: results, rounds: common.rounds, seconds: seconds,
-            connections: connections, pinned: pinned).print(json: common.json)
+        HTTPReport(
+            servers: servers, files: files.map(\.key), results: results, rounds: common.rounds, seconds: seconds,
+            connections: connections, pinned: pinned
+        ).print(json: common.json)
     }
 }

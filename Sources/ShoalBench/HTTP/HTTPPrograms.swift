@@ -14,7 +14,9 @@ struct HTTPPrograms {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         // shoal-bench runs from inside <repository>/.build/.
         var repository = folder
-        while repository.path != "/" && !FileManager.default.fileExists(atPath: repository.appendingPathComponent("Benchmarks/Package.swift").path) {
+        while repository.path != "/"
+            && !FileManager.default.fileExists(atPath: repository.appendingPathComponent("Benchmarks/Package.swift").path)
+        {
             repository = repository.deletingLastPathComponent()
         }
         let shoal = folder.appendingPathComponent("shoal-httpd").path
@@ -28,7 +30,9 @@ struct HTTPPrograms {
         let wrk = findExecutable("wrk")
         if wrk == nil { missing.append("wrk (apt-get install -y wrk)") }
         if !FileManager.default.isExecutableFile(atPath: hummingbird) {
-            missing.append("the Hummingbird peer \(hummingbird) (swift build -c release --package-path Benchmarks --product hb-files; about 10 minutes the first time)")
+            missing.append(
+                "the Hummingbird peer \(hummingbird) (swift build -c release --package-path Benchmarks --product hb-files; about 10 minutes the first time)"
+            )
         }
         if findExecutable("taskset") == nil { missing.append("taskset (apt-get install -y util-linux)") }
         guard missing.isEmpty else {

@@ -77,17 +77,23 @@ enum HTTPServers {
         let root = folder + "/root"
         let shoal = [programs.shoalHTTPD, "--root", root, "--metrics", "--host", "127.0.0.1", "--port"]
         return [
-            HTTPServer(key: "shoal", name: "shoal-httpd (block cache on)", port: firstPort,
+            HTTPServer(
+                key: "shoal", name: "shoal-httpd (block cache on)", port: firstPort,
                 command: shoal + [String(firstPort)], hasMetrics: true),
-            HTTPServer(key: "shoal_nocache", name: "shoal-httpd --cache-size 0", port: firstPort + 1,
+            HTTPServer(
+                key: "shoal_nocache", name: "shoal-httpd --cache-size 0", port: firstPort + 1,
                 command: shoal + [String(firstPort + 1), "--cache-size", "0"], hasMetrics: true),
-            HTTPServer(key: "shoal_forced_syscall", name: "shoal-httpd --cache-size 0 --reap-with-system-call", port: firstPort + 2,
+            HTTPServer(
+                key: "shoal_forced_syscall", name: "shoal-httpd --cache-size 0 --reap-with-system-call", port: firstPort + 2,
                 command: shoal + [String(firstPort + 2), "--cache-size", "0", "--reap-with-system-call"], hasMetrics: true),
-            HTTPServer(key: "nginx_sendfile", name: "nginx, 1 worker, sendfile on", port: firstPort + 3,
+            HTTPServer(
+                key: "nginx_sendfile", name: "nginx, 1 worker, sendfile on", port: firstPort + 3,
                 command: [programs.nginx, "-c", folder + "/nginx-sendfile.conf", "-p", folder], hasMetrics: false),
-            HTTPServer(key: "nginx_threads", name: "nginx, 1 worker, aio threads, directio 4k", port: firstPort + 4,
+            HTTPServer(
+                key: "nginx_threads", name: "nginx, 1 worker, aio threads, directio 4k", port: firstPort + 4,
                 command: [programs.nginx, "-c", folder + "/nginx-threads.conf", "-p", folder], hasMetrics: false),
-            HTTPServer(key: "hummingbird", name: "Hummingbird 2.28 FileMiddleware, 1 event loop", port: firstPort + 5,
+            HTTPServer(
+                key: "hummingbird", name: "Hummingbird 2.28 FileMiddleware, 1 event loop", port: firstPort + 5,
                 command: [programs.hummingbird, "--root", root, "--port", String(firstPort + 5)], hasMetrics: false),
         ]
     }
@@ -124,7 +130,8 @@ enum HTTPServers {
                 }
 
                 """
-            try configuration.write(toFile: folder + "/" + "\(server.key).conf".replacing("_", with: "-"), atomically: true, encoding: .utf8)
+            try configuration.write(
+                toFile: folder + "/" + "\(server.key).conf".replacing("_", with: "-"), atomically: true, encoding: .utf8)
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CShoal
 import Shoal
 import ShoalKernel
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,9 +33,11 @@ struct CombinedStepCommand: ParsableCommand {
     func run() throws {
         let (ring, epoll) = try measureChecks()
         let ratio = Summary(zip(epoll, ring).map { $0 / $1 })
-        let ringSummary = Summary(ring), epollSummary = Summary(epoll)
+        let ringSummary = Summary(ring)
+        let epollSummary = Summary(epoll)
         let perWake = try countWakeups(wakes)
-        print("""
+        print(
+            """
             shoal-bench combined-step: median [min-max] of \(common.rounds) rounds
             \(MachineInfo.current().line)
 
@@ -63,7 +66,7 @@ struct CombinedStepCommand: ParsableCommand {
         var reaper = CompletionReaper(context: try AIOContext(maximumEvents: 8))
         let epoll = try Epoll()
         var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
+        defer { for socket in sockets { close(socket) } }
         for index in 0..<32 {
             var pair: [Int32] = [0, 0]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
@@ -77,8 +80,12 @@ struct CombinedStepCommand: ParsableCommand {
         guard try reaper.context.submit(&poll) else { throw BenchError("io_submit of the epoll poll failed") }
         let completions = UnsafeMutableBufferPointer<AIOCompletion>.allocate(capacity: 16)
         let events = UnsafeMutableBufferPointer<EpollEvent>.allocate(capacity: 16)
-        defer { completions.deallocate(); events.deallocate() }
-        var ring: [Double] = [], polled: [Double] = []
+        defer {
+            completions.deallocate()
+            events.deallocate()
+        }
+        var ring: [Double] = []
+        var polled: [Double] = []
         for round in -1..<common.rounds {
             var pair = [0.0, 0.0]
             for step in 0..<2 {
@@ -93,7 +100,10 @@ struct CombinedStepCommand: ParsableCommand {
                 guard found == 0 else { throw BenchError("idle sockets reported readiness") }
                 pair[which] = Double(monotonicNanoseconds() - start) / Double(checks)
             }
-            if round >= 0 { ring.append(pair[0]); polled.append(pair[1]) }
+            if round >= 0 {
+                ring.append(pair[0])
+                polled.append(pair[1])
+            }
         }
         _ = poll
         return (ring, polled)
@@ -105,7 +115,8 @@ struct CombinedStepCommand: ParsableCommand {
             var results: [(String, String, Double, String)] = []
             func record(_ key: String, _ name: String, _ delta: ReactorStats, sender: Int = 0) {
                 let calls = Double(delta.systemCalls) / Double(count)
-                let detail = "io_getevents \(format(Double(delta.ioGeteventsCalls) / Double(count), 2)), "
+                let detail =
+                    "io_getevents \(format(Double(delta.ioGeteventsCalls) / Double(count), 2)), "
                     + "io_submit \(format(Double(delta.ioSubmitCalls) / Double(count), 2)), "
                     + "epoll_wait \(format(Double(delta.epollWaitCalls) / Double(count), 2)), "
                     + "eventfd read \(format(Double(delta.eventfdReads) / Double(count), 2)), "
@@ -116,14 +127,20 @@ struct CombinedStepCommand: ParsableCommand {
             // A socket becomes readable while the reactor sleeps.
             var pair: [Int32] = [0, 0]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { throw BenchError("socketpair failed") }
-            defer { close(pair[0]); close(pair[1]) }
+            defer {
+                close(pair[0])
+                close(pair[1])
+            }
             for fd in pair { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
             let registration = try reactor.register(FileDescriptor(rawValue: pair[0]))
             try await reactor.sleep(for: .milliseconds(1))
             var before = reactor.stats
             for _ in 0..<count {
                 let writer = pair[1]
-                let poke = Poker(after: 200) { var byte: UInt8 = 1; _ = write(writer, &byte, 1) }
+                let poke = Poker(after: 200) {
+                    var byte: UInt8 = 1
+                    _ = write(writer, &byte, 1)
+                }
                 try await reactor.wait(for: .readable, on: registration)
                 var byte: UInt8 = 0
                 _ = read(pair[0], &byte, 1)
@@ -162,12 +179,14 @@ private final class Poker: @unchecked Sendable {
         self.body = body
         self.delay = microseconds
         let retained = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { argument in
-            let poker = Unmanaged<Poker>.fromOpaque(argument!).takeRetainedValue()
-            usleep(poker.delay)
-            poker.body()
-            return nil
-        }, retained)
+        pthread_create(
+            &thread, nil,
+            { argument in
+                let poker = Unmanaged<Poker>.fromOpaque(argument!).takeRetainedValue()
+                usleep(poker.delay)
+                poker.body()
+                return nil
+            }, retained)
     }
 
     func join() { pthread_join(thread, nil) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +42,8 @@ struct IdleCommand: ParsableCommand {
             ("io_cancel", stats.ioCancelCalls), ("epoll_wait", stats.epollWaitCalls),
             ("eventfd_read", stats.eventfdReads), ("eventfd_write", stats.eventfdWrites),
         ]
-        print("""
+        print(
+            """
             shoal-bench idle: \(format(seconds, 1)) s with nothing to do
             \(MachineInfo.current().line)
 
@@ -53,18 +55,22 @@ struct IdleCommand: ParsableCommand {
             whole run:       io_setup 1, io_submit \(totals.ioSubmitCalls), io_getevents \(totals.ioGeteventsCalls), io_cancel \(totals.ioCancelCalls), epoll_wait \(totals.epollWaitCalls)
             """)
         if json {
-            print(JSONValue.object([
-                ("benchmark", .string("idle")),
-                ("seconds", .number(seconds)),
-                ("cpu_ms", .number(cpuMilliseconds)),
-                ("blocking_calls", .integer(stats.sleeps)),
-                ("ticks", .integer(stats.ticks)),
-                ("syscalls", .object(syscalls.map { ($0.0, .integer($0.1)) })),
-                ("run_totals", .object([
-                    ("io_submit", .integer(totals.ioSubmitCalls)), ("io_getevents", .integer(totals.ioGeteventsCalls)),
-                    ("io_cancel", .integer(totals.ioCancelCalls)), ("epoll_wait", .integer(totals.epollWaitCalls)),
-                ])),
-            ]).text)
+            print(
+                JSONValue.object([
+                    ("benchmark", .string("idle")),
+                    ("seconds", .number(seconds)),
+                    ("cpu_ms", .number(cpuMilliseconds)),
+                    ("blocking_calls", .integer(stats.sleeps)),
+                    ("ticks", .integer(stats.ticks)),
+                    ("syscalls", .object(syscalls.map { ($0.0, .integer($0.1)) })),
+                    (
+                        "run_totals",
+                        .object([
+                            ("io_submit", .integer(totals.ioSubmitCalls)), ("io_getevents", .integer(totals.ioGeteventsCalls)),
+                            ("io_cancel", .integer(totals.ioCancelCalls)), ("epoll_wait", .integer(totals.epollWaitCalls)),
+                        ])
+                    ),
+                ]).text)
         }
     }
 }

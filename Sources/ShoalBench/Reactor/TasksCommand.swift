@@ -7,7 +7,8 @@ import Synchronization
 struct TasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
-        abstract: "Closures and task resumptions per second through the reactor's run queue, against libdispatch and Swift's global executor.",
+        abstract:
+            "Closures and task resumptions per second through the reactor's run queue, against libdispatch and Swift's global executor.",
         discussion: """
             closures: a chain of N closures, each queueing the next (Reactor.execute from the \
             reactor thread; peer: a libdispatch serial queue, DispatchQueue.async). \
@@ -46,12 +47,15 @@ struct TasksCommand: ParsableCommand {
             samples["global", default: []].append(Double(count) / peers.resumes)
             enqueuesPerResume.append(results.enqueues)
         }
-        let closures = Summary(samples["closures"]!), dispatch = Summary(samples["dispatch"]!)
-        let resumes = Summary(samples["resumes"]!), global = Summary(samples["global"]!)
+        let closures = Summary(samples["closures"]!)
+        let dispatch = Summary(samples["dispatch"]!)
+        let resumes = Summary(samples["resumes"]!)
+        let global = Summary(samples["global"]!)
         let closureRatio = Summary(zip(samples["closures"]!, samples["dispatch"]!).map { $0 / $1 })
         let resumeRatio = Summary(zip(samples["resumes"]!, samples["global"]!).map { $0 / $1 })
         let enqueues = Summary(enqueuesPerResume)
-        print("""
+        print(
+            """
             shoal-bench tasks: millions per second, median [min-max] of \(common.rounds) rounds, \(count) per measurement
             \(MachineInfo.current().line)
 
@@ -61,16 +65,17 @@ struct TasksCommand: ParsableCommand {
             enqueues per resumed continuation: \(enqueues.formatted(3))
             """)
         if common.json {
-            print(JSONValue.object([
-                ("benchmark", .string("tasks")),
-                ("rounds", .integer(common.rounds)),
-                ("count", .integer(count)),
-                ("closures_per_s", .number(closures.median)),
-                ("dispatch_closures_per_s", .number(dispatch.median)),
-                ("resumes_per_s", .number(resumes.median)),
-                ("global_resumes_per_s", .number(global.median)),
-                ("enqueues_per_resume", .number(enqueues.median)),
-            ]).text)
+            print(
+                JSONValue.object([
+                    ("benchmark", .string("tasks")),
+                    ("rounds", .integer(common.rounds)),
+                    ("count", .integer(count)),
+                    ("closures_per_s", .number(closures.median)),
+                    ("dispatch_closures_per_s", .number(dispatch.median)),
+                    ("resumes_per_s", .number(resumes.median)),
+                    ("global_resumes_per_s", .number(global.median)),
+                    ("enqueues_per_resume", .number(enqueues.median)),
+                ]).text)
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Shoal
 import ShoalKernel
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,8 @@ import Glibc
 struct TicketCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ticket",
-        abstract: "One thread with outstanding O_DIRECT reads and a queue of compute tasks: user-space reaping against the forced io_getevents call.",
+        abstract:
+            "One thread with outstanding O_DIRECT reads and a queue of compute tasks: user-space reaping against the forced io_getevents call.",
         discussion: """
             A reactor runs --depth reader tasks, each reading random 4 KiB blocks of the data \
             file and hashing every block it reads (FNV-1a), and --compute tasks that hash a \

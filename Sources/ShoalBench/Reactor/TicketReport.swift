@@ -31,7 +31,8 @@ struct TicketReport {
     }
 
     func table(rounds: Int) -> String {
-        let shoal = metrics(userSpace), peer = metrics(forced)
+        let shoal = metrics(userSpace)
+        let peer = metrics(forced)
         let readRatio = ratio { Double($0.reads) / $0.seconds }
         let computeRatio = ratio { Double($0.computeUnits) / $0.seconds }
         func row(_ name: String, _ a: Summary, _ b: Summary, _ digits: Int) -> String {
@@ -55,7 +56,8 @@ struct TicketReport {
     }
 
     func json() -> String {
-        let shoal = metrics(userSpace), peer = metrics(forced)
+        let shoal = metrics(userSpace)
+        let peer = metrics(forced)
         return JSONValue.object([
             ("benchmark", .string("ticket")),
             ("file_system", .string(fileSystem)),

@@ -1,6 +1,7 @@
 import Shoal
 import ShoalKernel
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import CShoal
 import ShoalKernel
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -62,7 +62,9 @@ struct ReapReport {
             for method in Reaper.allCases {
                 let key = method.rawValue + "_ns"
                 if let value = summary(benchCase, method) {
-                    fields += [(key, .number(value.median)), (key + "_min", .number(value.minimum)), (key + "_max", .number(value.maximum))]
+                    fields += [
+                        (key, .number(value.median)), (key + "_min", .number(value.minimum)), (key + "_max", .number(value.maximum)),
+                    ]
                 } else {
                     fields.append((key, .null))
                 }

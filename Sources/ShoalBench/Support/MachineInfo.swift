@@ -1,4 +1,5 @@
 import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Shoal
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,10 +16,12 @@ func runReactor<T: Sendable>(
     let outcome = Mutex<Result<T, any Error>?>(nil)
     let run = Run { outcome.withLock { $0 = Result { try Reactor.runOnCurrentThread(configuration: configuration, body) } } }
     var thread = pthread_t()
-    let started = pthread_create(&thread, nil, { argument in
-        Unmanaged<Run>.fromOpaque(argument!).takeRetainedValue().work()
-        return nil
-    }, Unmanaged.passRetained(run).toOpaque())
+    let started = pthread_create(
+        &thread, nil,
+        { argument in
+            Unmanaged<Run>.fromOpaque(argument!).takeRetainedValue().work()
+            return nil
+        }, Unmanaged.passRetained(run).toOpaque())
     guard started == 0 else { throw BenchError("pthread_create failed: \(started)") }
     pthread_join(thread, nil)
     return try outcome.withLock { $0! }.get()

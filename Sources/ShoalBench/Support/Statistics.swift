@@ -33,8 +33,11 @@ func format(_ value: Double, _ digits: Int = 1) -> String {
     var text = String(rounded)
     if let dot = text.firstIndex(of: ".") {
         let decimals = text.distance(from: dot, to: text.endIndex) - 1
-        if digits == 0 { text = String(text[..<dot]) }
-        else if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
+        if digits == 0 {
+            text = String(text[..<dot])
+        } else if decimals < digits {
+            text += String(repeating: "0", count: digits - decimals)
+        }
     } else if digits > 0 {
         text += "." + String(repeating: "0", count: digits)
     }

@@ -1,5 +1,6 @@
 import CShoal
 import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,8 +17,11 @@ public typealias AIORequest = iocb
 public typealias AIOCompletion = io_event
 
 // Requests and completions are plain data; the memory a request points to is the
-// submitter's to keep valid, on whatever thread it submits from.
+// submitter's to keep valid, on whatever thread it submits from. (The kernel's C types
+// get no Sendable conformance of their own.)
+// swift-format-ignore: AvoidRetroactiveConformances
 extension iocb: @retroactive @unchecked Sendable {}
+// swift-format-ignore: AvoidRetroactiveConformances
 extension io_event: @retroactive @unchecked Sendable {}
 
 extension AIORequest {

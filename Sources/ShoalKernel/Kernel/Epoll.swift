@@ -1,5 +1,6 @@
 import CShoal
 import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -173,7 +173,8 @@ public struct CompletionReaper: ~Copyable {
     /// trusting it. The kernel reads `head` too, so put back the value this reaper knows
     /// is right before every later reap falls back to the system call.
     private mutating func giveUp(_ ring: CompletionRing, head published: UInt32, tail: UInt32) {
-        unusableReason = CompletionRing.Unusable
+        unusableReason =
+            CompletionRing.Unusable
             .indicesOutOfRange(head: published, tail: tail, slots: ring.slots).description
         shoal_store_release_u32(ring.headPointer, head)
         self.ring = nil

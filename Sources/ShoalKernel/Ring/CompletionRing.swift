@@ -1,4 +1,5 @@
 import CShoal
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,7 @@ import CShoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,8 @@
-@testable import ShoalKernel
 import ShoalTestSupport
 import Testing
+
+@testable import ShoalKernel
+
 #if canImport(Glibc)
 import Glibc
 #endif

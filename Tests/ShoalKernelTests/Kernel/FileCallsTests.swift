@@ -1,6 +1,7 @@
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,7 +63,8 @@ struct FileCallsTests {
         let blocks = 64
         try writePatternFile(path, size: block * blocks + 100)
         // O_DIRECT where the file system allows it (the work disk), buffered elsewhere.
-        let owned = try (try? FileCalls.open(FilePath(path), options: [.readOnly, .direct]))
+        let owned =
+            try (try? FileCalls.open(FilePath(path), options: [.readOnly, .direct]))
             ?? FileCalls.open(FilePath(path), options: .readOnly)
         let fd = owned.descriptor
         var reaper = CompletionReaper(context: try AIOContext(maximumEvents: 128))

@@ -2,6 +2,7 @@ import CShoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -191,8 +192,9 @@ struct CompletionReaperTests {
         var kernelReadsIt: Bool { self == .headHuge || self == .tailHuge }
     }
 
-    @Test("a corrupt ring header fails validation and every reap falls back to the system call",
-          arguments: Corruption.allCases)
+    @Test(
+        "a corrupt ring header fails validation and every reap falls back to the system call",
+        arguments: Corruption.allCases)
     func corruptHeaderFallsBack(corruption: Corruption) throws {
         let context = try AIOContext(maximumEvents: 8)
         let header = RingHeader(context.id)
@@ -301,8 +303,9 @@ struct CompletionReaperTests {
         #expect(reaper.unusableReason != nil)
     }
 
-    @Test("an in-range head written by someone else while the reaper waited in io_getevents is not adopted",
-          arguments: [UInt32(1), 5])
+    @Test(
+        "an in-range head written by someone else while the reaper waited in io_getevents is not adopted",
+        arguments: [UInt32(1), 5])
     func inRangeHeadWrittenDuringSystemCall(foreign: UInt32) throws {
         var reaper = CompletionReaper(context: try AIOContext(maximumEvents: 8))
         let header = RingHeader(reaper.context.id)
@@ -325,8 +328,9 @@ struct CompletionReaperTests {
         #expect(reaper.counters.systemCalls == 2)
     }
 
-    @Test("fields read only at validation (slots, header length, magic) are never trusted again",
-          arguments: [Corruption.slotsHuge, .headerLengthHuge, .magic])
+    @Test(
+        "fields read only at validation (slots, header length, magic) are never trusted again",
+        arguments: [Corruption.slotsHuge, .headerLengthHuge, .magic])
     func midLifeHeaderCorruption(corruption: Corruption) throws {
         var reaper = CompletionReaper(context: try AIOContext(maximumEvents: 16))
         let ringSlots = reaper.ringSlots
@@ -354,7 +358,8 @@ struct CompletionReaperTests {
         let block = 4_096
         let blocks = 4_096  // 16 MiB
         try writePatternFile(path, size: block * blocks)
-        let owned = try (try? FileCalls.open(FilePath(path), options: [.readOnly, .direct]))
+        let owned =
+            try (try? FileCalls.open(FilePath(path), options: [.readOnly, .direct]))
             ?? FileCalls.open(FilePath(path), options: .readOnly)
         let fd = owned.descriptor
         let depth = 64

@@ -1,6 +1,7 @@
 import CShoal
 import ShoalKernel
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,8 +56,10 @@ func reapUntil(_ count: Int, from reaper: inout CompletionReaper, into sink: ino
         let reaped = try scratch.withUnsafeMutableBufferPointer {
             try reaper.reap(into: $0, minimum: 1, timeout: .seconds(10))
         }
-        if reaped == 0 { Issue.record("no completion within 10 s"); return }
+        if reaped == 0 {
+            Issue.record("no completion within 10 s")
+            return
+        }
         sink.append(contentsOf: scratch[..<reaped])
     }
 }
-

@@ -1,6 +1,7 @@
-@testable import Shoal
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
 
 @Suite("IOBuffer: aligned, sized, owned by one holder")
 struct IOBufferTests {
@@ -14,8 +15,10 @@ struct IOBufferTests {
             #expect(count == 0)
             #expect(isEmpty)
             let (aligned, zero) = buffer.withUnsafeBytes { _ in
-                (Int(bitPattern: buffer.memory.base) % alignment == 0,
-                 UnsafeRawBufferPointer(start: buffer.memory.base, count: buffer.capacity).allSatisfy { $0 == 0 })
+                (
+                    Int(bitPattern: buffer.memory.base) % alignment == 0,
+                    UnsafeRawBufferPointer(start: buffer.memory.base, count: buffer.capacity).allSatisfy { $0 == 0 }
+                )
             }
             #expect(aligned)
             #expect(zero)
@@ -86,4 +89,3 @@ actor BufferHolder {
         #expect(buffer.bytes == Array(1..<16))
     }
 }
-

@@ -1,6 +1,7 @@
 import Foundation
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +29,9 @@ private func copy(_ arguments: [String], prefix: [String] = []) throws -> Proces
 
 @Suite("shoal-copy: the built tool, run as a user runs it")
 struct CopyToolTests {
-    @Test("files of 0, 1, 4095, 4096, 4097 bytes and a random 5 MiB file copy equal, per cmp", arguments: [0, 1, 4_095, 4_096, 4_097, 5 << 20])
+    @Test(
+        "files of 0, 1, 4095, 4096, 4097 bytes and a random 5 MiB file copy equal, per cmp",
+        arguments: [0, 1, 4_095, 4_096, 4_097, 5 << 20])
     func copiesCompareEqual(size: Int) throws {
         let folder = try freshFolder("copy-sizes")
         defer { removeTree(folder) }

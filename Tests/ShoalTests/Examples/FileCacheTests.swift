@@ -3,7 +3,9 @@ import Shoal
 import ShoalTestSupport
 import SystemPackage
 import Testing
+
 @testable import ShoalHTTPD
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,19 +2,23 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 import Shoal
 import ShoalTestSupport
-import ServiceLifecycle
 import Synchronization
 import Testing
+
 @testable import ShoalHTTPD
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite("shoal-httpd's server as a swift-service-lifecycle Service")
 struct FileServerServiceTests {
-    @Test("in a ServiceGroup: serves; reports to the process's metrics backend; a graceful shutdown lets a download in flight finish, refuses new connections, and ends the group")
+    @Test(
+        "in a ServiceGroup: serves; reports to the process's metrics backend; a graceful shutdown lets a download in flight finish, refuses new connections, and ends the group"
+    )
     func gracefulShutdownFromTheGroup() async throws {
         // The process's own backend (the only bootstrap in this test process): the server
         // reports to it once a second.

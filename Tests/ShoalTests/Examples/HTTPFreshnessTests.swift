@@ -1,6 +1,7 @@
 import Foundation
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif

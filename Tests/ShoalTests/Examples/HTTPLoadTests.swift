@@ -2,6 +2,7 @@ import Foundation
 import ShoalTestSupport
 import Synchronization
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,9 @@ struct HTTPLoadTests {
                     for _ in 0..<3 {
                         let (head, body) = try fetch(client, "/big.bin")
                         if !head.hasPrefix("HTTP/1.1 200") || body != bytes {
-                            failures.withLock { $0.append("client \(index): \(head.prefix(20)), \(body.count) bytes, equal \(body == bytes)") }
+                            failures.withLock {
+                                $0.append("client \(index): \(head.prefix(20)), \(body.count) bytes, equal \(body == bytes)")
+                            }
                             return
                         }
                     }
@@ -69,7 +72,9 @@ struct HTTPLoadTests {
         }
     }
 
-    @Test("20 clients that ask for 16 MiB and do not read: the server's memory stays bounded, others are served, and the slow ones get every byte when they read")
+    @Test(
+        "20 clients that ask for 16 MiB and do not read: the server's memory stays bounded, others are served, and the slow ones get every byte when they read"
+    )
     func clientsThatDoNotRead() throws {
         let root = try site("httpd-slow-readers")
         defer { _ = try? run("rm", ["-rf", root]) }

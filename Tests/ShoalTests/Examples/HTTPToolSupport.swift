@@ -1,6 +1,7 @@
 import Foundation
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,11 +58,14 @@ func fetch(_ client: TestClient, _ path: String) throws -> (head: String, body: 
     var head: [UInt8] = []
     while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
         let byte = try client.receive(count: 1)
-        guard !byte.isEmpty else { throw ProcessFailure("the connection ended in a response head: \(String(decoding: head, as: UTF8.self))") }
+        guard !byte.isEmpty else {
+            throw ProcessFailure("the connection ended in a response head: \(String(decoding: head, as: UTF8.self))")
+        }
         head += byte
     }
     let text = String(decoding: head, as: UTF8.self)
-    let length = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length: ") }
+    let length =
+        text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length: ") }
         .flatMap { Int($0.dropFirst(16)) } ?? 0
     let body = try client.receive(count: length)
     guard body.count == length else { throw ProcessFailure("the connection ended after \(body.count) of \(length) body bytes") }

@@ -1,6 +1,7 @@
 import Foundation
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,8 @@ struct HTTPToolTests {
         let root = try site("httpd-bodies")
         defer { _ = try? run("rm", ["-rf", root]) }
         for size in [0, 1, 4_095, 4_097, 3 << 20] {
-            try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }).write(to: URL(fileURLWithPath: "\(root)/f\(size).bin"))
+            try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }).write(
+                to: URL(fileURLWithPath: "\(root)/f\(size).bin"))
         }
         let server = try FileServer(root: root)
         for size in [0, 1, 4_095, 4_097, 3 << 20] {
@@ -111,7 +113,10 @@ struct HTTPToolTests {
         try Data("BB".utf8).write(to: URL(fileURLWithPath: "\(root)/b"))
         let server = try FileServer(root: root)
         let client = try TestClient(port: server.port)
-        try client.send(Array("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nHEAD /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        try client.send(
+            Array(
+                "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nHEAD /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .utf8))
         let text = String(decoding: try client.receiveAll(), as: UTF8.self)
         // Bodies have no line ends: the next status line follows a body directly.
         let expected = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
@@ -197,9 +202,11 @@ struct HTTPToolTests {
         #expect(chmod("\(root)/locked.txt", 0o000) == 0)
         #expect(chmod(root, 0o755) == 0)
         // As root, permissions do not apply: run the server as nobody.
-        let server = try FileServer(root: root, prefix: geteuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : [])
+        let server = try FileServer(
+            root: root, prefix: geteuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : [])
         let client = try TestClient(port: server.port)
-        try client.send(Array("GET /locked.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        try client.send(
+            Array("GET /locked.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
         let text = String(decoding: try client.receiveAll(), as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 403 Forbidden\r\n"), "\(text)")
         #expect(text.hasSuffix("hello"), "\(text)")
@@ -240,7 +247,9 @@ struct HTTPToolTests {
         #expect(result.status == 0)
     }
 
-    @Test("the block cache: a second fetch hits, ranges across blocks come out right, a rewritten file is fresh; --cache-size 0 serves the same bytes")
+    @Test(
+        "the block cache: a second fetch hits, ranges across blocks come out right, a rewritten file is fresh; --cache-size 0 serves the same bytes"
+    )
     func blockCache() throws {
         let root = try site("httpd-cache")
         defer { _ = try? run("rm", ["-rf", root]) }

@@ -1,9 +1,11 @@
 import CShoal
 import Logging
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,7 +66,10 @@ struct FileStreamTests {
     func readerIntoWriter() async throws {
         let source = try scratchPath("copy-from")
         let destination = try scratchPath("copy-to")
-        defer { unlink(source); unlink(destination) }
+        defer {
+            unlink(source)
+            unlink(destination)
+        }
         let size = (2 << 20) + 4_097
         try writePatternFile(source, size: size)
         let copied = try await runReactor { reactor -> [UInt8] in

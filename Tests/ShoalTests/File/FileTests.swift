@@ -1,8 +1,10 @@
-@testable import Shoal
+import Foundation
 import ShoalKernel
 import ShoalTestSupport
-import Foundation
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -368,7 +370,12 @@ struct FileReviewTests {
         let existing = directory + "/existing"
         let new = directory + "/new"
         let link = directory + "/link"
-        defer { unlink(existing); unlink(new); unlink(link); unlink(directory + "/target") }
+        defer {
+            unlink(existing)
+            unlink(new)
+            unlink(link)
+            unlink(directory + "/target")
+        }
         try writePatternFile(existing, size: 10_000)
         #expect(symlink("target", link) == 0)
         try await runReactor { reactor in

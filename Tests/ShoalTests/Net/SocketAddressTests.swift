@@ -3,20 +3,24 @@ import Testing
 
 @Suite("SocketAddress: parsing and printing")
 struct SocketAddressTests {
-    @Test("IPv4 and IPv6 with ports parse and print back", arguments: [
-        "127.0.0.1:7000", "0.0.0.0:0", "[::1]:80", "[::]:65535", "[fe80::1%1]:22",
-    ])
+    @Test(
+        "IPv4 and IPv6 with ports parse and print back",
+        arguments: [
+            "127.0.0.1:7000", "0.0.0.0:0", "[::1]:80", "[::]:65535", "[fe80::1%1]:22",
+        ])
     func roundTrip(text: String) throws {
         let address = try SocketAddress(text)
         #expect(address.description == text)
         #expect(try SocketAddress(address.description) == address)
     }
 
-    @Test("bad text is refused with a reason that quotes it", arguments: [
-        ("localhost", "no port"), ("127.0.0.1", "no port"), ("127.0.0.1:70000", "out of range"),
-        ("127.0.0.1:http", "not a number"), ("::1:80", "needs brackets"), ("[::1:80", "closing"),
-        ("example.com:80", "resolve"), (":80", "no host"), ("[::1]", "no port"), ("1.2.3.4:-1", "not a number"),
-    ])
+    @Test(
+        "bad text is refused with a reason that quotes it",
+        arguments: [
+            ("localhost", "no port"), ("127.0.0.1", "no port"), ("127.0.0.1:70000", "out of range"),
+            ("127.0.0.1:http", "not a number"), ("::1:80", "needs brackets"), ("[::1:80", "closing"),
+            ("example.com:80", "resolve"), (":80", "no host"), ("[::1]", "no port"), ("1.2.3.4:-1", "not a number"),
+        ])
     func refused(text: String, reason: String) {
         do {
             _ = try SocketAddress(text)

@@ -2,6 +2,7 @@ import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +29,9 @@ struct TCPMechanicsTests {
                 return "accepted"
             }
             let writing = Task(executorPreference: reactor) { () -> String in
-                do { try await writer.write([UInt8](repeating: 1, count: 64 << 20)) } catch is CancellationError { return "write" } catch { return "\(error)" }
+                do { try await writer.write([UInt8](repeating: 1, count: 64 << 20)) } catch is CancellationError { return "write" } catch {
+                    return "\(error)"
+                }
                 return "wrote"
             }
             try await reactor.sleep(for: .milliseconds(20))

@@ -1,7 +1,9 @@
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +55,10 @@ struct TCPMisuseTests {
 
     @Test("a connection used from another thread after the reactor stopped throws stopped, naming the peer")
     func connectionAfterStop() async throws {
-        final class Keeper: @unchecked Sendable { var connection: TCPConnection?; var peer: TCPConnection? }
+        final class Keeper: @unchecked Sendable {
+            var connection: TCPConnection?
+            var peer: TCPConnection?
+        }
         let keeper = Keeper()
         try await runReactor { reactor in
             let listener = try await TCPListener.bind(try SocketAddress("127.0.0.1:0"), on: reactor)

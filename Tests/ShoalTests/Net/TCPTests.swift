@@ -1,6 +1,7 @@
 import Shoal
 import ShoalKernel
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif

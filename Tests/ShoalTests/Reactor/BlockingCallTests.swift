@@ -1,7 +1,9 @@
-@testable import Shoal
 import ShoalTestSupport
 import Synchronization
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,7 +37,12 @@ struct BlockingCallTests {
             }
             let order = Shared<[Int]>([])
             // One long call holds the thread; the calls behind it wait in order.
-            let first = reactor.spawn { try await reactor.performBlocking { usleep(50_000); order.update { $0.append(0) } } }
+            let first = reactor.spawn {
+                try await reactor.performBlocking {
+                    usleep(50_000)
+                    order.update { $0.append(0) }
+                }
+            }
             let queued = (1...3).map { index in
                 reactor.spawn { try await reactor.performBlocking { order.update { $0.append(index) } } }
             }

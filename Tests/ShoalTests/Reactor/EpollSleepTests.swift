@@ -2,6 +2,7 @@ import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,7 +43,6 @@ private func pingPong(
     if let failure = failure.value { Issue.record("client: \(failure)") }
     return after
 }
-
 
 /// Runs `body` on the reactor side of a connection that has just echoed one byte (so the
 /// reactor collects readiness with epoll), while the plain client stays connected for

@@ -1,7 +1,9 @@
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,15 +52,20 @@ struct QuotaTests {
                 reactor.spawn {
                     while !stop.value && slices.value < 3_000 {
                         spin(microseconds: 100)
-                        let done = slices.update { $0 += 1; return $0 }
+                        let done = slices.update {
+                            $0 += 1
+                            return $0
+                        }
                         if Reactor.Instant.now.nanoseconds >= timerDeadline && slicesAtTimerDeadline.value < 0 {
                             slicesAtTimerDeadline.value = done
                         }
-                        let signalNow = done >= 300 && slicesAtSignal.update { mark in
-                            guard mark < 0 else { return false }
-                            mark = done
-                            return true
-                        }
+                        let signalNow =
+                            done >= 300
+                            && slicesAtSignal.update { mark in
+                                guard mark < 0 else { return false }
+                                mark = done
+                                return true
+                            }
                         if signalNow {
                             var one: UInt64 = 1
                             _ = write(eventFD.rawValue, &one, 8)

@@ -1,7 +1,9 @@
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,9 @@
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -103,11 +105,12 @@ struct ReactorIOTests {
             do { _ = try await reactor.write(IOBuffer(capacity: 8), to: fd, at: -4_096) } catch { messages.append("\(error)") }
             return messages
         }
-        #expect(messages == [
-            "invalid argument: read at negative offset -1",
-            "invalid argument: read of 9 bytes does not fit a buffer of 8 bytes",
-            "invalid argument: write at negative offset -4096",
-        ])
+        #expect(
+            messages == [
+                "invalid argument: read at negative offset -1",
+                "invalid argument: read of 9 bytes does not fit a buffer of 8 bytes",
+                "invalid argument: write at negative offset -4096",
+            ])
     }
 
     @Test("a request the kernel rejects throws the io_submit error; a failed request names its call; the reactor keeps going")

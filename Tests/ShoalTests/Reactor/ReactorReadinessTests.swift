@@ -1,7 +1,9 @@
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +31,10 @@ struct ReactorReadinessTests {
         let ok = try await runReactor { reactor -> Bool in
             var pair: [Int32] = [0, 0]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { return false }
-            defer { close(pair[0]); close(pair[1]) }
+            defer {
+                close(pair[0])
+                close(pair[1])
+            }
             for fd in pair { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
             let left = try reactor.register(FileDescriptor(rawValue: pair[0]))
             let right = try reactor.register(FileDescriptor(rawValue: pair[1]))

@@ -1,7 +1,8 @@
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
 
 @Suite("Reactor basics")
 struct ReactorSmokeTests {

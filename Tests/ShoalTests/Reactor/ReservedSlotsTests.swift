@@ -1,6 +1,8 @@
-@testable import Shoal
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,7 +53,10 @@ struct ReservedSlotsTests {
         configuration.maximumIOInFlight = 1
         let quiet = TestPipe()
         let loud = TestPipe()
-        defer { quiet.close(); loud.close() }
+        defer {
+            quiet.close()
+            loud.close()
+        }
         let woke = try await runReactor(configuration: configuration) { reactor -> Int in
             let polls = (0..<16).map { _ in
                 reactor.spawn { try await reactor.perform(.poll(descriptor: quiet.read, events: Int32(POLLIN), userData: 0)) }

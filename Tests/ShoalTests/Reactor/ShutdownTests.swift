@@ -1,8 +1,10 @@
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Synchronization
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -195,7 +197,10 @@ struct ShutdownTests {
         try await runReactor(configuration: configuration) { reactor in
             reactor.spawn {
                 do { try await reactor.sleep(for: .seconds(3_600)) } catch {}
-                do { try await reactor.sleep(for: .seconds(3_600)); outcome.value = "slept" } catch {
+                do {
+                    try await reactor.sleep(for: .seconds(3_600))
+                    outcome.value = "slept"
+                } catch {
                     outcome.value = "\(type(of: error))"
                 }
             }

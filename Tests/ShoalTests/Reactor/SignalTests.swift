@@ -1,6 +1,7 @@
-@testable import Shoal
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
 
 @Suite("Signals: a timed wait ends near its deadline however many signals arrive")
 struct SignalTests {

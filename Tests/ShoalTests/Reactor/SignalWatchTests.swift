@@ -1,6 +1,7 @@
 import Shoal
 import ShoalTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,10 +54,12 @@ struct SignalWatchTests {
         #expect(outcome.1 == SIGUSR2)
     }
 
-    @Test("signals that cannot be waited for are refused by name", arguments: [
-        ([], "no signal"), ([SIGKILL], "cannot be caught"), ([SIGSTOP], "cannot be caught"),
-        ([SIGSEGV], "fault signal"), ([0], "1...64"), ([65], "1...64"),
-    ] as [([Int32], String)])
+    @Test(
+        "signals that cannot be waited for are refused by name",
+        arguments: [
+            ([], "no signal"), ([SIGKILL], "cannot be caught"), ([SIGSTOP], "cannot be caught"),
+            ([SIGSEGV], "fault signal"), ([0], "1...64"), ([65], "1...64"),
+        ] as [([Int32], String)])
     func refused(signals: [Int32], reason: String) async throws {
         let message = try await runReactor { reactor -> String in
             do {

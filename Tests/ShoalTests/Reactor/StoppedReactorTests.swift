@@ -1,8 +1,10 @@
-@testable import Shoal
 import ShoalKernel
 import ShoalTestSupport
 import Synchronization
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
-@testable import Shoal
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
 
 /// Generic code written against `Clock`, as libraries write it.
 func sleepTwice<C: Clock>(on clock: C, for duration: C.Duration) async throws -> C.Instant.Duration {

@@ -1,6 +1,8 @@
-@testable import Shoal
 import ShoalTestSupport
 import Testing
+
+@testable import Shoal
+
 #if canImport(Glibc)
 import Glibc
 #endif

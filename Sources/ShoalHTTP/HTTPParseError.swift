@@ -9,6 +9,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// What was wrong, for a log line or the response body.
     public let reason: String
 
+    /// An error answered with `status`, for `reason`.
     public init(status: HTTPResponse.Status, reason: String) {
         self.status = status
         self.reason = reason
@@ -16,5 +17,6 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
 
     static func bad(_ reason: String) -> HTTPParseError { HTTPParseError(status: .badRequest, reason: reason) }
 
+    /// `431 Request Header Fields Too Large: reason`.
     public var description: String { "\(status.code) \(status.reasonPhrase): \(reason)" }
 }

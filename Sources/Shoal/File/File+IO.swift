@@ -16,7 +16,7 @@ extension File {
     /// blocking-call thread.
     ///
     /// - Throws: ``ReactorError/invalidArgument(_:)`` for a misaligned or out-of-range
-    ///   request, naming the file; ``SystemCallError`` (`read`); `CancellationError`;
+    ///   request, naming the file; `SystemCallError` (`read`); `CancellationError`;
     ///   ``ReactorError/stopped(_:)``. When it throws, the buffer is gone.
     public nonisolated(nonsending) func read(
         at offset: Int64, into buffer: consuming IOBuffer, count: Int? = nil
@@ -62,7 +62,7 @@ extension File {
     /// pad it with zeros and ``truncate(to:)`` after (``FileWriter`` does this).
     ///
     /// - Throws: ``ReactorError/invalidArgument(_:)`` for a misaligned request;
-    ///   ``SystemCallError`` (`write`: `ENOSPC`, `EFBIG`, `EIO`, ...);
+    ///   `SystemCallError` (`write`: `ENOSPC`, `EFBIG`, `EIO`, ...);
     ///   `CancellationError`; ``ReactorError/stopped(_:)``. When it throws, the buffer
     ///   is gone.
     public nonisolated(nonsending) func write(_ buffer: consuming IOBuffer, at offset: Int64) async throws -> IOBuffer {

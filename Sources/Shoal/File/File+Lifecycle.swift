@@ -13,7 +13,7 @@ extension File {
     /// The `close(2)` runs on the blocking-call thread (it can block on network file
     /// systems, where it reports late write errors).
     ///
-    /// - Throws: ``SystemCallError`` (`close`, for example `EIO` from a network file
+    /// - Throws: `SystemCallError` (`close`, for example `EIO` from a network file
     ///   system); ``ReactorError/stopped(_:)``.
     public nonisolated(nonsending) func close() async throws {
         let first = usage.withLock { usage -> Bool in

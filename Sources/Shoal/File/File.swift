@@ -39,6 +39,7 @@ public final class File: @unchecked Sendable {
         /// Buffered I/O through the page cache.
         case disabled
 
+        /// A sentence a person can read.
         public var description: String {
             switch self {
             case .required: "required"
@@ -58,11 +59,13 @@ public final class File: @unchecked Sendable {
         /// No alignment at all: buffered I/O.
         public static let none = Alignment(memory: 1, offset: 1)
 
+        /// The alignment of memory and of offsets and lengths, in bytes.
         public init(memory: Int, offset: Int) {
             self.memory = memory
             self.offset = offset
         }
 
+        /// `memory M, offset and length N`.
         public var description: String { "memory \(memory), offset and length \(offset)" }
     }
 
@@ -116,6 +119,7 @@ public final class File: @unchecked Sendable {
     /// character device `ESPIPE` (they have no offsets), without ever blocking on them.
     ///
     /// - Parameters:
+    ///   - path: the file to open.
     ///   - mode: read, write, or both (swift-system's access modes).
     ///   - options: `.create`, `.truncate`, `.exclusiveCreate`, ... (swift-system's
     ///     open options; `O_CLOEXEC` is always added). Not `.append`: every read and
@@ -124,7 +128,8 @@ public final class File: @unchecked Sendable {
     ///     refuses any link (`EEXIST`).
     ///   - permissions: for a file created by the call.
     ///   - directIO: ``DirectIO/preferred`` by default.
-    /// - Throws: ``SystemCallError`` naming `open` and the path (`ENOENT`, `EACCES`,
+    ///   - reactor: the reactor whose thread reads and writes the file.
+    /// - Throws: `SystemCallError` naming `open` and the path (`ENOENT`, `EACCES`,
     ///   `EEXIST`, `EINVAL` with "this file system does not support O_DIRECT" when
     ///   direct I/O is required and refused, ...); ``ReactorError/invalidArgument(_:)``
     ///   for `.append`; ``ReactorError/stopped(_:)``.

@@ -63,6 +63,9 @@ public final class FileReader: @unchecked Sendable {
     /// as it is now; bytes appended later are not read).
     ///
     /// - Parameters:
+    ///   - file: the file to read (it stays open; close it after the reader).
+    ///   - start: the first offset read (aligned on a direct file); default 0.
+    ///   - end: the offset after the last byte read; default the file's size now.
     ///   - chunkSize: bytes per read, rounded up to the file's alignment, and down to what
     ///     the range needs; default 128 KiB.
     ///   - readAhead: reads in flight at once, at least 1; default 4.
@@ -102,7 +105,7 @@ public final class FileReader: @unchecked Sendable {
 
     /// The next chunk in file order, or `nil` at the end.
     ///
-    /// - Throws: the error of the read that failed (``SystemCallError``), and the same
+    /// - Throws: the error of the read that failed (`SystemCallError`), and the same
     ///   error again on later calls; `CancellationError` when the task is cancelled while
     ///   it waits (the reads go on; call ``next()`` again, or ``close()``);
     ///   ``ReactorError/invalidArgument(_:)`` when called off the reactor's thread or by

@@ -62,6 +62,8 @@ public final class FileWriter: @unchecked Sendable {
     /// A writer of `file` from offset `start` (which must be aligned on a direct file).
     ///
     /// - Parameters:
+    ///   - file: the file to write (it stays open; close it after the writer).
+    ///   - start: the offset of the first byte written; default 0.
     ///   - chunkSize: bytes per write, rounded up to the file's alignment; default 128 KiB.
     ///   - writeBehind: writes in flight at once, at least 1; default 4.
     ///   - expectedSize: the bytes the caller means to write, if known: space for them

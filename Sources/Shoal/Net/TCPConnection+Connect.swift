@@ -7,7 +7,7 @@ extension TCPConnection {
     /// task waits for the socket to become writable (the handshake done or failed) as a
     /// readiness wait of the reactor, bounded by `timeout`.
     ///
-    /// - Throws: ``SystemCallError`` naming `connect` and the address (`ECONNREFUSED`:
+    /// - Throws: `SystemCallError` naming `connect` and the address (`ECONNREFUSED`:
     ///   "nothing listens at this address", `ENETUNREACH`, `ETIMEDOUT`, ...);
     ///   ``TimeoutError`` naming the address when `timeout` passes first;
     ///   `CancellationError`; ``ReactorError/stopped(_:)``. The socket is closed when it throws.

@@ -47,7 +47,7 @@ public struct TCPConnection: ~Copyable, Sendable {
 
     /// The local address (`getsockname`).
     ///
-    /// - Throws: ``SystemCallError`` (`getsockname`).
+    /// - Throws: `SystemCallError` (`getsockname`).
     public func localAddress() throws -> SocketAddress {
         try socket.localAddress()
     }
@@ -69,7 +69,7 @@ public struct TCPConnection: ~Copyable, Sendable {
     /// - Returns: the number of bytes read; 0 at the end of the stream (the peer finished
     ///   writing), and on every read after that.
     /// - Throws: ``ReactorError/invalidArgument(_:)`` when `buffer` has no free space;
-    ///   ``SystemCallError`` (`recv`, naming the peer: `ECONNRESET`, ...);
+    ///   `SystemCallError` (`recv`, naming the peer: `ECONNRESET`, ...);
     ///   ``TimeoutError`` past the read or idle limit; `CancellationError`;
     ///   ``ReactorError/stopped(_:)`` (also when called after the reactor stopped);
     ///   ``ReactorError/alreadyWaiting(descriptor:interest:)`` while another task waits to
@@ -99,7 +99,7 @@ public struct TCPConnection: ~Copyable, Sendable {
     /// the peer to make room as often as it takes (a peer that does not read makes this
     /// wait: memory stays bounded by the socket's buffer).
     ///
-    /// - Throws: ``SystemCallError`` (`send`, naming the peer: `EPIPE` when the peer has
+    /// - Throws: `SystemCallError` (`send`, naming the peer: `EPIPE` when the peer has
     ///   gone, `ECONNRESET`); ``TimeoutError`` past the write or idle limit;
     ///   ``ReactorError/invalidArgument(_:)`` after ``finishWriting()``;
     ///   `CancellationError`; ``ReactorError/stopped(_:)`` (also when called after the
@@ -143,7 +143,7 @@ public struct TCPConnection: ~Copyable, Sendable {
     /// stream once it has read everything written before; this side goes on reading.
     /// A second call does nothing.
     ///
-    /// - Throws: ``SystemCallError`` (`shutdown`, `ENOTCONN` when the peer has gone).
+    /// - Throws: `SystemCallError` (`shutdown`, `ENOTCONN` when the peer has gone).
     public func finishWriting() async throws {
         if socket.reactor.isOnReactorThread { return try socket.finishWriting() }
         let socket = self.socket

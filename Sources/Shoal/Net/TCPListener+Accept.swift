@@ -17,7 +17,7 @@ extension TCPListener {
     ///
     /// - Throws: ``ReactorError/closed(_:)`` when the listener is closed (before or
     ///   while waiting); `CancellationError`; ``ReactorError/stopped(_:)``; a
-    ///   ``SystemCallError`` from `accept` other than the ones it rides out
+    ///   `SystemCallError` from `accept` other than the ones it rides out
     ///   (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`: back off and retry;
     ///   `ECONNABORTED`, `EINTR`: retry).
     public func accept() async throws -> TCPConnection {

@@ -16,7 +16,7 @@ extension TCPListener {
     ///
     /// - Throws: ``ReactorError/invalidArgument(_:)`` for `maxConnections` below 1, for a
     ///   second `serve` on the listener, or while a task waits in ``accept()``;
-    ///   ``ReactorError/stopped(_:)``; a ``SystemCallError`` from `accept` that is not
+    ///   ``ReactorError/stopped(_:)``; a `SystemCallError` from `accept` that is not
     ///   one it rides out (see ``accept()``), after winding down.
     public func serve(
         maxConnections: Int = 10_000,

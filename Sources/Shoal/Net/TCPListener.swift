@@ -70,7 +70,8 @@ public final class TCPListener: @unchecked Sendable {
     ///   - reusePort: `SO_REUSEPORT`, so that several listeners (one per reactor, say)
     ///     share the port and the kernel spreads connections between them.
     ///   - options: what accepted connections are set up with (`TCP_NODELAY`, time limits).
-    /// - Throws: ``SystemCallError`` naming the call and the address (`bind`:
+    ///   - reactor: the reactor that accepts and serves the connections.
+    /// - Throws: `SystemCallError` naming the call and the address (`bind`:
     ///   `EADDRINUSE`, "another socket is bound to this address"; `EACCES` below port
     ///   1024; `EADDRNOTAVAIL`); ``ReactorError/invalidArgument(_:)`` for a backlog
     ///   out of `1...65535`; ``ReactorError/stopped(_:)``.

@@ -8,7 +8,7 @@
 public struct TCPTimeouts: Sendable, Hashable {
     /// The longest a ``TCPConnection/read(into:)`` waits for data.
     public var read: Duration?
-    /// The longest a ``TCPConnection/write(_:)`` waits for room in the socket's
+    /// The longest a `TCPConnection.write` waits for room in the socket's
     /// buffer: a peer that reads nothing for this long fails the write. Counted from the
     /// last progress, so a large write to a slow but live reader does not time out.
     public var write: Duration?

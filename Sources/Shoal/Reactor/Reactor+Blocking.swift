@@ -20,7 +20,7 @@ extension Reactor {
     /// interrupted) and the task gets its result.
     ///
     /// - Throws: what `body` throws; `CancellationError`; ``ReactorError/stopped(_:)``
-    ///   after the reactor stopped; ``SystemCallError`` (`pthread_create`) when the
+    ///   after the reactor stopped; `SystemCallError` (`pthread_create`) when the
     ///   thread cannot be started.
     @discardableResult
     public nonisolated(nonsending) func performBlocking<Result: Sendable>(
@@ -64,7 +64,7 @@ extension Reactor {
     ///
     /// - Throws: ``ReactorError/stopped(_:)`` once the reactor is stopping (a completion
     ///   run while it stops may start another call: nothing would deliver its outcome);
-    ///   ``SystemCallError`` when the thread cannot be started.
+    ///   `SystemCallError` when the thread cannot be started.
     @discardableResult
     func startBlocking<Result: Sendable>(
         _ body: @escaping @Sendable () throws -> Result,

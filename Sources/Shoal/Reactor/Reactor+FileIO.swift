@@ -8,7 +8,7 @@ extension Reactor {
     /// file, and zero at or past it. With `O_DIRECT` the kernel requires the buffer's
     /// address, `offset` and `count` to be aligned for the file (4096 is always enough).
     ///
-    /// - Throws: ``SystemCallError``: `call` `"io_submit"` when the kernel refuses the
+    /// - Throws: `SystemCallError`: `call` `"io_submit"` when the kernel refuses the
     ///   request (a bad descriptor, one not open for reading), `"read"` when it fails it
     ///   (`EINVAL` for a misaligned `O_DIRECT` read, `EIO`);
     ///   ``ReactorError/invalidArgument(_:)`` for a negative offset or a count outside
@@ -40,7 +40,7 @@ extension Reactor {
     /// reports why. With `O_DIRECT` the buffer's address, `offset` and count must be
     /// aligned for the file.
     ///
-    /// - Throws: ``SystemCallError``: `call` `"io_submit"` when the kernel refuses the
+    /// - Throws: `SystemCallError`: `call` `"io_submit"` when the kernel refuses the
     ///   request (a bad descriptor, one not open for writing), `"write"` when it fails
     ///   it (`ENOSPC`, `EFBIG`, `EINVAL` for a misaligned `O_DIRECT` write);
     ///   ``ReactorError/invalidArgument(_:)`` for a negative offset; `CancellationError`;
@@ -74,7 +74,7 @@ extension Reactor {
     /// Flushes `descriptor`'s data, and unless `dataOnly` its metadata, to stable
     /// storage, through Linux AIO (`IOCB_CMD_FSYNC`, or `IOCB_CMD_FDSYNC` for `dataOnly`).
     ///
-    /// - Throws: ``SystemCallError`` (`call` `"fsync"` or `"fdatasync"`; `EINVAL` where
+    /// - Throws: `SystemCallError` (`call` `"fsync"` or `"fdatasync"`; `EINVAL` where
     ///   the file system has no asynchronous fsync); `CancellationError`;
     ///   ``ReactorError/stopped(_:)``.
     public nonisolated(nonsending) func synchronize(_ descriptor: FileDescriptor, dataOnly: Bool = false) async throws {

@@ -17,7 +17,7 @@ extension Reactor {
     /// request in flight cannot be stopped, so its memory stays with the reactor until
     /// the kernel has finished with it.
     ///
-    /// - Throws: `CancellationError`; ``SystemCallError`` when the kernel rejects the
+    /// - Throws: `CancellationError`; `SystemCallError` when the kernel rejects the
     ///   request at `io_submit` or completes it with an error;
     ///   ``ReactorError/stopped(_:)`` after the reactor stopped. Poll requests during
     ///   shutdown throw `CancellationError`: they are waits, like readiness waits.

@@ -11,7 +11,7 @@ extension Reactor {
     /// write first, and ``wait(for:on:)`` only when it would block. Call
     /// ``deregister(_:)`` before closing the descriptor.
     ///
-    /// - Throws: ``SystemCallError`` from `epoll_ctl` (for example `EPERM` for a regular
+    /// - Throws: `SystemCallError` from `epoll_ctl` (for example `EPERM` for a regular
     ///   file, which is always ready: read files with ``read(from:at:into:count:)``);
     ///   ``ReactorError/stopped(_:)`` after the reactor stopped.
     public func register(_ descriptor: FileDescriptor) throws -> IORegistration {

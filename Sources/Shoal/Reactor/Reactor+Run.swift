@@ -25,7 +25,7 @@ extension Reactor {
     ///
     /// Cancelling the calling task cancels the root task.
     ///
-    /// - Throws: ``ReactorError/invalidConfiguration(_:)``, a ``SystemCallError`` when a
+    /// - Throws: ``ReactorError/invalidConfiguration(_:)``, a `SystemCallError` when a
     ///   kernel resource cannot be set up (for example `io_setup` refused because
     ///   `fs.aio-max-nr` is exhausted, or no thread could be started), or what `body` threw.
     public static func run<Result: Sendable>(
@@ -78,7 +78,7 @@ extension Reactor {
     ///   their mutual exclusion); Shoal's waits called from them throw
     ///   ``ReactorError/stopped(_:)``, and later ``execute(_:)`` calls return `false`.
     ///
-    /// - Throws: ``ReactorError/invalidConfiguration(_:)``, a ``SystemCallError`` when a
+    /// - Throws: ``ReactorError/invalidConfiguration(_:)``, a `SystemCallError` when a
     ///   kernel resource cannot be set up (for example `io_setup` refused because
     ///   `fs.aio-max-nr` is exhausted), or what `body` threw.
     public static func runOnCurrentThread<Result: Sendable>(

@@ -49,7 +49,7 @@ extension Reactor {
     ///
     /// - Throws: ``ReactorError/invalidArgument(_:)`` for an empty set, `SIGKILL`,
     ///   `SIGSTOP`, a fault signal (`SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`) or a number
-    ///   out of `1...64`; ``SystemCallError`` (`sigaction`, or `fcntl` and `epoll_ctl`
+    ///   out of `1...64`; `SystemCallError` (`sigaction`, or `fcntl` and `epoll_ctl`
     ///   for its descriptor: `EMFILE`); ``ReactorError/stopped(_:)``;
     ///   ``ReactorError/invalidArgument(_:)`` off the reactor thread.
     public func watchSignals(_ signals: Set<Int32>) throws -> SignalWatch {

@@ -18,6 +18,7 @@ public enum ReactorError: Error, Equatable, CustomStringConvertible, Sendable {
     /// and one writer may wait at a time.
     case alreadyWaiting(descriptor: FileDescriptor, interest: Interest)
 
+    /// A sentence a person can read.
     public var description: String {
         switch self {
         case .invalidConfiguration(let what): "invalid reactor configuration: \(what)"

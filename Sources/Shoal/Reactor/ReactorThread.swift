@@ -9,7 +9,7 @@ import Glibc
 enum ReactorThread {
     /// Starts a detached thread named `name` that runs `body` once.
     ///
-    /// - Throws: ``SystemCallError`` (`pthread_create`) when no thread can be started.
+    /// - Throws: `SystemCallError` (`pthread_create`) when no thread can be started.
     static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemCallError) {
         final class Start {
             let name: String

@@ -11,6 +11,7 @@ public struct TimeoutError: Error, Equatable, CustomStringConvertible, Sendable 
         self.operation = operation
     }
 
+    /// A sentence a person can read.
     public var description: String {
         // A negative limit means none at all: the message says what was enforced.
         "\(operation ?? "the operation") did not finish within \(max(limit, .zero))"

@@ -36,10 +36,12 @@ extension Reactor {
                 : .nanoseconds(-Int64(clamping: nanoseconds - other.nanoseconds))
         }
 
+        /// Whether `lhs` comes before `rhs`.
         public static func < (lhs: Instant, rhs: Instant) -> Bool {
             lhs.nanoseconds < rhs.nanoseconds
         }
 
+        /// `Instant(N ns)`.
         public var description: String { "Instant(\(nanoseconds) ns)" }
     }
 }

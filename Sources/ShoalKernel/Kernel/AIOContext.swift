@@ -9,7 +9,7 @@ import Glibc
 ///
 /// The context's id is the address of its completion ring, which the kernel maps
 /// into this process; ``CompletionReaper`` reads that ring in user space. This type
-/// offers the plain system calls, with no policy: ``submit(_:)``, ``cancel(_:)`` and
+/// offers the plain system calls, with no policy: `submit`, ``cancel(_:)`` and
 /// ``getEvents(minimum:into:timeout:)`` each make one system call, more only when a
 /// signal interrupts them.
 public struct AIOContext: ~Copyable {

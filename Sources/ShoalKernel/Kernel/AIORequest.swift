@@ -7,10 +7,10 @@ import Glibc
 
 /// A Linux AIO request (`struct iocb`), as `io_submit(2)` takes it.
 ///
-/// Build one with the static constructors (``read(descriptor:into:count:offset:userData:)``
+/// Build one with the static constructors (`AIORequest.read(descriptor:into:count:offset:userData:)`
 /// and friends). The kernel copies the request at `io_submit`, but the memory it points
 /// to (buffers, `iovec` arrays) must stay valid until the completion arrives. The
-/// 64-bit ``userData`` comes back unchanged in the request's ``AIOCompletion``.
+/// 64-bit `userData` comes back unchanged in the request's ``AIOCompletion``.
 public typealias AIORequest = iocb
 
 /// A Linux AIO completion (`struct io_event`), as the ring and `io_getevents` hold it.
@@ -116,7 +116,7 @@ extension AIORequest {
 }
 
 extension AIOCompletion {
-    /// The ``AIORequest/userData`` of the request that completed.
+    /// The `userData` of the request that completed.
     public var userData: UInt64 { withUnsafePointer(to: self) { shoal_event_data($0) } }
 
     /// The result: bytes transferred, the ready mask of a poll, or a negative `errno`.

@@ -19,7 +19,9 @@ public struct Epoll: ~Copyable {
 
     /// Readiness kinds, as `epoll_event.events` bits.
     public struct Events: OptionSet, Sendable, Hashable {
+        /// The `EPOLL*` bits.
         public let rawValue: UInt32
+        /// Events from their `EPOLL*` bits.
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         /// Readable (`EPOLLIN`).
         public static let readable = Events(rawValue: UInt32(EPOLLIN.rawValue))
@@ -70,7 +72,9 @@ public struct Epoll: ~Copyable {
 
     /// Waits for events (`epoll_wait(2)`) and returns how many were stored in `events`.
     ///
-    /// - Parameter timeout: `.zero` (or negative) polls; `nil`, or a timeout too far
+    /// - Parameters:
+    ///   - events: where the ready events are stored (at most its count).
+    ///   - timeout: `.zero` (or negative) polls; `nil`, or a timeout too far
     ///   away to represent, waits without limit. Rounded up to whole milliseconds so it
     ///   never returns early; a signal does not restart the wait's full timeout.
     public func wait(

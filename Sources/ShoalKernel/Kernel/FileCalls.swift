@@ -11,7 +11,9 @@ import Glibc
 public enum FileCalls {
     /// How to open a file, as `open(2)` flags.
     public struct OpenOptions: OptionSet, Sendable {
+        /// The `open(2)` flags.
         public let rawValue: Int32
+        /// Options from their `open(2)` flags.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// Open for reading only (`O_RDONLY`, the default).
         public static let readOnly: OpenOptions = []
@@ -104,7 +106,7 @@ public enum FileCalls {
     }
 
     /// Flushes the file to stable storage, blocking (`fsync(2)`). Prefer
-    /// ``AIORequest/fsync(descriptor:userData:)`` on a reactor.
+    /// `AIORequest.fsync(descriptor:userData:)` on a reactor.
     public static func sync(_ fd: FileDescriptor) throws(SystemCallError) {
         let raw = fd.rawValue
         _ = try retryingInterrupts("fsync", detail: "descriptor \(raw)") { Glibc.fsync(raw) }

@@ -53,7 +53,9 @@ public struct CompletionReaper: ~Copyable {
 
     /// Takes ownership of `context` and validates its ring.
     ///
-    /// - Parameter forcesSystemCall: start with the system-call path forced.
+    /// - Parameters:
+    ///   - context: the AIO context whose ring is read; the reaper owns it from now on.
+    ///   - forcesSystemCall: start with the system-call path forced.
     /// If the ring fails validation (see ``unusableReason``), every reap makes the
     /// system call instead: slower, never wrong.
     public init(context: consuming AIOContext, forcesSystemCall: Bool = false) {

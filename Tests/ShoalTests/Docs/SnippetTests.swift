@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// The examples of code in the documentation compile: each Swift block of README.md and
-/// docs/*.md must appear, line for line (indentation aside), in a file of
+/// The examples of code in the documentation compile: each Swift block of README.md,
+/// docs/*.md and the DocC articles must appear, line for line (indentation aside), in a file of
 /// Examples/Snippets, which the package builds.
 @Suite("Documentation: every Swift example is compiled code")
 struct SnippetTests {
@@ -10,10 +10,19 @@ struct SnippetTests {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// README.md, docs/*.md, and the articles of every DocC catalog in Sources/.
     static func documents() throws -> [URL] {
+        let manager = FileManager.default
         let docs = root.appendingPathComponent("docs")
-        let names = try FileManager.default.contentsOfDirectory(atPath: docs.path).filter { $0.hasSuffix(".md") }
-        return [root.appendingPathComponent("README.md")] + names.sorted().map { docs.appendingPathComponent($0) }
+        let names = try manager.contentsOfDirectory(atPath: docs.path).filter { $0.hasSuffix(".md") }
+        var found = [root.appendingPathComponent("README.md")] + names.sorted().map { docs.appendingPathComponent($0) }
+        let sources = root.appendingPathComponent("Sources")
+        for module in try manager.contentsOfDirectory(atPath: sources.path).sorted() {
+            let catalog = sources.appendingPathComponent(module).appendingPathComponent("Documentation.docc")
+            guard let articles = try? manager.contentsOfDirectory(atPath: catalog.path) else { continue }
+            found += articles.filter { $0.hasSuffix(".md") }.sorted().map { catalog.appendingPathComponent($0) }
+        }
+        return found
     }
 
     /// The lines of each ```swift block of `text`, trimmed.
@@ -57,6 +66,6 @@ struct SnippetTests {
                     "\(document.lastPathComponent): this block is not in Examples/Snippets:\n\(block.joined(separator: "\n"))")
             }
         }
-        #expect(checked >= 2)
+        #expect(checked >= 8)
     }
 }

@@ -109,7 +109,9 @@ public final class RunningProcess: @unchecked Sendable {
         let late = process.isRunning
         if late { Glibc.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        // Joined once: a thread joined twice is undefined behaviour (kill() may follow).
         for reader in readers { reader.join() }
+        readers = []
         if late { throw ProcessFailure("\(name) did not end within \(timeout)") }
         return ProcessResult(status: process.terminationStatus, output: output, error: error)
     }

@@ -5,6 +5,7 @@ import Glibc
 /// A plain POSIX thread that runs `body` once, for tests that need a second thread.
 public final class ThreadForTest: @unchecked Sendable {
     private var thread = pthread_t()
+    private var joined = false
 
     public init(_ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
@@ -18,7 +19,10 @@ public final class ThreadForTest: @unchecked Sendable {
         precondition(result == 0, "pthread_create failed: \(result)")
     }
 
+    /// Waits for the thread to end (once; later calls return at once). One caller at a time.
     public func join() {
+        guard !joined else { return }
+        joined = true
         pthread_join(thread, nil)
     }
 

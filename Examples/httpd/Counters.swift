@@ -35,11 +35,16 @@ final class Counters: @unchecked Sendable {
         idle[id] = nil
     }
 
-    /// One access-log line, when `enabled`: `peer "METHOD /path HTTP/1.1" status bytes`.
-    func log(_ enabled: Bool, peer: String, head: HTTPRequestHead?, status: Int, bytes: Int) {
-        guard enabled else { return }
-        let request = head.map { "\($0.request.method) \($0.request.path ?? "") \($0.version)" } ?? "-"
-        printNow("\(peer) \"\(request)\" \(status) \(bytes)\n")
+    /// One access-log line, when there is a log.
+    func log(_ accessLog: AccessLog?, peer: String, head: HTTPRequestHead?, status: Int, bytes: Int) {
+        guard let accessLog else { return }
+        if let head {
+            accessLog.record(
+                peer: peer, method: head.request.method.rawValue, target: head.request.path ?? "", version: head.version.description,
+                status: status, bytes: bytes)
+        } else {
+            accessLog.recordUnreadable(peer: peer, status: status, bytes: bytes)
+        }
     }
 
     var summary: String {

@@ -5,8 +5,9 @@ import SystemPackage
 /// The caches a storage server keeps for itself, since direct I/O bypasses the page
 /// cache: open files (a hot file is not opened on every request) and 64 KiB blocks of
 /// their contents, least recently used out first. Keys carry the file's identity
-/// (inode, size, modification time), so a file changed on disk is never served stale:
-/// its new identity misses. Reactor thread only.
+/// (inode, size, modification and change times) as `fstat` of the open descriptor gives
+/// it, so a file changed on disk is never served stale (its new identity misses), and
+/// the bytes cached under an identity are always that file's. Reactor thread only.
 final class FileCache: @unchecked Sendable {
     /// Bytes per cached block (and per file read).
     static let blockSize = 64 * 1024
@@ -48,15 +49,30 @@ final class FileCache: @unchecked Sendable {
 
     /// The open file at `path` with `identity`, opened now if not kept (or kept with
     /// another identity). Give it back with ``release(_:)`` when done.
+    ///
+    /// The lease's identity is the opened file's own (`fstat`): if the name was replaced
+    /// between the lookup and the open, it differs from `identity`, and the response
+    /// describes the file it sends. When descriptors run out, the kept files no response
+    /// uses are closed and the open is tried once more.
     func acquire(_ path: String, identity: FileIdentity, open: () async throws -> File) async throws -> Lease {
         if let entry = files[path], entry.identity == identity {
             entry.users += 1
             return Lease(entry)
         }
-        let file = try await open()
+        let file: File
+        do {
+            file = try await open()
+        } catch let error as SystemCallError where [.tooManyOpenFiles, .tooManyOpenFilesInSystem].contains(error.errno) {
+            guard await closeUnused() > 0 else { throw error }
+            file = try await open()
+        }
+        guard let opened = FileIdentity(descriptor: file.descriptor.rawValue) else {
+            try? await file.close()
+            throw Refusal(status: .internalServerError, reason: "the file could not be examined")
+        }
         // Another response may have opened the same file meanwhile: the newer one is kept.
         if let old = files[path] { retire(path, old) }
-        let entry = OpenFile(file: file, identity: identity, path: path)
+        let entry = OpenFile(file: file, identity: opened, path: path)
         entry.users = 1
         files[path] = entry
         fileOrder.append(path)
@@ -69,6 +85,8 @@ final class FileCache: @unchecked Sendable {
         fileprivate let entry: OpenFile
         fileprivate init(_ entry: OpenFile) { self.entry = entry }
         var file: File { entry.file }
+        /// What the open file is (`fstat` when it was opened).
+        var identity: FileIdentity { entry.identity }
         /// Its validators and type, worked out once.
         var representation: FileResponse.Representation { entry.representation }
     }
@@ -98,6 +116,40 @@ final class FileCache: @unchecked Sendable {
 
     /// Whether blocks are cached at all.
     var cachesBlocks: Bool { blocks.capacity > 0 }
+
+    /// Stops keeping the files a change on disk touched (a path that changed, or one
+    /// below a folder that did; everything when anything may have changed): each closes
+    /// once no response uses it, so a deleted file's space is freed.
+    func forget(_ change: PathCache.Change) {
+        let touched: [String]
+        switch change {
+        case .everything:
+            touched = Array(files.keys)
+        case .paths(let paths):
+            let changed = Set(paths)
+            touched = files.keys.filter { path in
+                changed.contains(path) || paths.contains { path.hasPrefix($0 + "/") }
+            }
+        }
+        for path in touched {
+            if let entry = files[path] { retire(path, entry) }
+        }
+    }
+
+    /// Closes the kept files no response uses (a change on disk was seen, or descriptors
+    /// ran out: a deleted file's space is freed, and a replaced one's descriptor); returns
+    /// how many.
+    @discardableResult
+    func closeUnused() async -> Int {
+        let unused = files.filter { $0.value.users == 0 }
+        for (path, entry) in unused {
+            files[path] = nil
+            entry.kept = false
+        }
+        fileOrder.removeAll { files[$0] == nil }
+        for entry in unused.values { try? await entry.file.close() }
+        return unused.count
+    }
 
     /// Closes every kept file (at the end).
     func closeAll() async {

@@ -2,6 +2,10 @@ import HTTPTypes
 import Shoal
 import ShoalHTTP
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What to send for a GET or HEAD of an open file: the response head, and the byte
 /// range of the file that is its body (empty for 304 and 416).
 struct FileResponse {
@@ -20,8 +24,16 @@ struct FileResponse {
         init(_ identity: FileIdentity, path: String) {
             size = identity.size
             modifiedSeconds = identity.seconds
-            etag =
-                "\"\(String(identity.size, radix: 16))-\(String(identity.seconds, radix: 16))-\(String(identity.nanoseconds, radix: 16))\""
+            // The size, and the modification and change times mixed (FNV-1a, the same in
+            // every run): a change that keeps the size and the modification time (`cp -p`)
+            // still gets a new tag.
+            var mixed: UInt64 = 0xcbf2_9ce4_8422_2325
+            for part in [identity.seconds, identity.nanoseconds, identity.changeSeconds, identity.changeNanoseconds] {
+                for shift in stride(from: 0, to: 64, by: 8) {
+                    mixed = (mixed ^ UInt64(truncatingIfNeeded: part >> shift) & 0xFF) &* 0x100_0000_01b3
+                }
+            }
+            etag = "\"\(String(identity.size, radix: 16))-\(String(mixed, radix: 16))\""
             lastModified = HTTPDate.format(secondsSince1970: identity.seconds)
             contentType = MediaType.forFile(named: path)
         }
@@ -55,7 +67,7 @@ struct FileResponse {
         }
         var body: Range<Int64> = 0..<size
         if let rangeText = fields[.range], let range = ByteRange(rangeText),
-            rangeApplies(fields[.ifRange], etag: etag, lastModified: lastModified)
+            rangeApplies(fields[.ifRange], etag: etag, lastModified: lastModified, modifiedSeconds: representation.modifiedSeconds)
         {
             guard let selected = range.resolved(length: size) else {
                 var refused = HTTPResponse(status: .rangeNotSatisfiable)
@@ -85,11 +97,13 @@ struct FileResponse {
     }
 
     /// If-Range: the range applies only if the representation is the one the client has
-    /// (a strong ETag match, or exactly the Last-Modified date).
-    private static func rangeApplies(_ ifRange: String?, etag: String, lastModified: String) -> Bool {
+    /// (a strong ETag match, or exactly the Last-Modified date). A date is a strong
+    /// validator only if it is at least a second older than now (RFC 9110, 8.8.2.2): the
+    /// file may change again within the same second, keeping its date.
+    private static func rangeApplies(_ ifRange: String?, etag: String, lastModified: String, modifiedSeconds: Int) -> Bool {
         guard let ifRange = ifRange?.trimmingSpaces else { return true }
         if ifRange.hasPrefix("\"") { return ifRange == etag }
-        return ifRange == lastModified
+        return ifRange == lastModified && modifiedSeconds < Int(time(nil)) - 1
     }
 
     private static func entityTags(_ list: String) -> [String] {

@@ -23,23 +23,24 @@ struct FileSender {
     {
         let root = configuration.root
         let reactor = self.reactor
-        let lease = try await cache.acquire(path, identity: identity) {
-            let file: File
-            do {
-                file = try await File.open(FilePath(path), on: reactor)
-            } catch let error as SystemCallError {
-                throw Refusal(error)
+        let lease: FileCache.Lease
+        do {
+            lease = try await cache.acquire(path, identity: identity) {
+                let file = try await File.open(FilePath(path), on: reactor)
+                // The name was checked on the blocking-call thread, then opened: if a link was
+                // swapped in between, the opened file is elsewhere. Check where it really is.
+                guard let opened = openedPath(file.descriptor.rawValue), FileTarget.allowed(opened, root: root) else {
+                    try? await file.close()
+                    throw Refusal(status: .notFound, reason: "nothing there")
+                }
+                return file
             }
-            // The name was checked on the blocking-call thread, then opened: if a link was
-            // swapped in between, the opened file is elsewhere. Check where it really is.
-            guard let opened = openedPath(file.descriptor.rawValue), FileTarget.allowed(opened, root: root) else {
-                try? await file.close()
-                throw Refusal(status: .notFound, reason: "nothing there")
-            }
-            return file
+        } catch let error as SystemCallError {
+            throw Refusal(error)
         }
         defer { cache.release(lease) }
-        let file = lease.file
+        // What the opened file is, not what its name led to a moment ago.
+        let identity = lease.identity
         var decision = FileResponse.make(for: head.request, lease.representation)
         if !head.keepAlive {
             decision.response.headerFields[.connection] = "close"
@@ -47,7 +48,12 @@ struct FileSender {
             decision.response.headerFields[.connection] = "keep-alive"
         }
         decision.response.headerFields[.date] = HTTPDate.now()
+        // Counted and logged however the response ends (a reset, the grace period).
         var sent = 0
+        defer {
+            counters.bytes += sent
+            counters.log(configuration.accessLog, peer: peer, head: head, status: decision.response.status.code, bytes: sent)
+        }
         let body = decision.body
         if head.request.method == .get && !body.isEmpty {
             let size = Int64(FileCache.blockSize)
@@ -62,22 +68,21 @@ struct FileSender {
                 sent = body.count
             } else {
                 try await connection.write(decision.response.serializedHead())
-                sent = try await sendBody(body, of: file, identity: identity, on: connection)
+                try await sendBody(body, of: lease.file, identity: identity, on: connection, sent: &sent)
             }
         } else {
             try await connection.write(decision.response.serializedHead())
         }
-        counters.bytes += sent
-        counters.log(configuration.accessLog, peer: peer, head: head, status: decision.response.status.code, bytes: sent)
         // The file shrank while it was sent: the promised length cannot be kept.
         return sent == decision.body.count || head.request.method == .head ? head.keepAlive : false
     }
 
     /// Sends the bytes of `range`, block by block: cached blocks at once, runs of missing
-    /// ones read with a few reads in flight (and kept). Returns the bytes sent.
-    private func sendBody(_ range: Range<Int64>, of file: File, identity: FileIdentity, on connection: borrowing TCPConnection)
-        async throws -> Int
-    {
+    /// ones read with a few reads in flight (and kept). Adds the bytes written to `sent`
+    /// as they go.
+    private func sendBody(
+        _ range: Range<Int64>, of file: File, identity: FileIdentity, on connection: borrowing TCPConnection, sent: inout Int
+    ) async throws {
         let size = Int64(FileCache.blockSize)
         var offset = range.lowerBound
         while offset < range.upperBound {
@@ -88,6 +93,7 @@ struct FileSender {
                 let start = Int(offset - blockStart)
                 guard end > start else { break }
                 try await connection.write(bytes[start..<end])
+                sent += end - start
                 offset = blockStart + Int64(end)
                 continue
             }
@@ -97,6 +103,8 @@ struct FileSender {
             {
                 runEnd += 1
             }
+            // Every block of the run is a miss (the first was counted by `block`).
+            cache.misses += Int(runEnd - index - 1)
             let readEnd = min(runEnd * size, identity.size)
             let reader = FileReader(file, from: blockStart, to: readEnd, chunkSize: FileCache.blockSize, readAhead: Self.readAhead)
             var position = blockStart
@@ -119,6 +127,7 @@ struct FileSender {
                         let bytes = chunk.bytes
                         try await connection.write(bytes[Int(wanted.lowerBound - chunkStart)..<Int(wanted.upperBound - chunkStart)])
                     }
+                    sent += wanted.count
                     reader.recycle(chunk)
                 }
                 await reader.close()
@@ -130,7 +139,6 @@ struct FileSender {
             if reached <= offset { break }  // the file ended early
             offset = reached
         }
-        return Int(offset - range.lowerBound)
     }
 }
 

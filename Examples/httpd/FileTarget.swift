@@ -33,8 +33,13 @@ enum FileTarget: Sendable {
             return .notFound
         }
         let generation = cache.generation
+        // Where a directory asked for without its slash redirects: one leading slash (`//a`
+        // would name a host), the query kept.
+        let query = target.firstIndex(of: "?").map { String(target[$0...]) } ?? ""
+        let location = "/" + path.drop { $0 == "/" } + "/" + query
+        let asksForDirectory = path.hasSuffix("/") || path.hasSuffix("/.")
         let (result, remember) = try await reactor.performBlocking {
-            resolve(segments, asksForDirectory: path.hasSuffix("/"), path: path, root: root, cache: cache)
+            resolve(segments, asksForDirectory: asksForDirectory, location: location, root: root, cache: cache)
         }
         if remember { cache.store(result, for: path, generation: generation) }
         return result
@@ -44,7 +49,7 @@ enum FileTarget: Sendable {
     /// remembered: every directory on the way is watched (before it is looked at) and no
     /// symbolic link was followed.
     private static func resolve(
-        _ segments: [String], asksForDirectory: Bool, path: String, root: String, cache: PathCache
+        _ segments: [String], asksForDirectory: Bool, location: String, root: String, cache: PathCache
     ) -> (FileTarget, Bool) {
         let joined = ([root] + segments).joined(separator: "/")
         var watched = cache.watch(root.isEmpty ? "/" : root)
@@ -57,7 +62,8 @@ enum FileTarget: Sendable {
         var status = stat()
         guard stat(real, &status) == 0 else { return (.notFound, false) }
         if status.st_mode & S_IFMT == S_IFDIR {
-            if !asksForDirectory { return (.directory(location: path + "/"), watched && real == joined) }
+            // Not remembered: the location carries this request's query.
+            if !asksForDirectory { return (.directory(location: location), false) }
             watched = watched && cache.watch(real)
             let expected = joined + "/index.html"
             guard let index = realPath(expected), allowed(index, root: root), stat(index, &status) == 0,
@@ -94,14 +100,19 @@ func openedPath(_ descriptor: Int32) -> String? {
     return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// A file's contents as of one `stat`: the same identity means the same bytes (a write
-/// changes the modification time; a replacement changes the inode).
+/// A file's contents as of one `stat`: the same identity means the same bytes. A write
+/// changes the modification and change times; a replacement changes the inode; and the
+/// change time, which no one can set back (`cp -p` and `touch -r` set the modification
+/// time only), catches a rewrite that keeps the size and the modification time, and a
+/// reused inode number.
 struct FileIdentity: Hashable, Sendable {
     let device: UInt64
     let inode: UInt64
     let size: Int64
     let seconds: Int
     let nanoseconds: Int
+    let changeSeconds: Int
+    let changeNanoseconds: Int
 
     init(_ status: stat) {
         device = UInt64(status.st_dev)
@@ -109,5 +120,15 @@ struct FileIdentity: Hashable, Sendable {
         size = Int64(status.st_size)
         seconds = Int(status.st_mtim.tv_sec)
         nanoseconds = Int(status.st_mtim.tv_nsec)
+        changeSeconds = Int(status.st_ctim.tv_sec)
+        changeNanoseconds = Int(status.st_ctim.tv_nsec)
+    }
+
+    /// The identity of an open descriptor's file (`fstat`: no disk I/O, the inode is in
+    /// memory); `nil` if the call fails.
+    init?(descriptor: Int32) {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        self.init(status)
     }
 }

@@ -19,6 +19,7 @@ struct HTTPServer: Sendable {
         let counters = Counters()
         let cache = FileCache(capacity: configuration.cacheSize, reactor: reactor)
         let paths = PathCache()
+        paths.onChange = { change in cache.forget(change) }
         let metrics = ServerMetrics(registry: registry, counters: counters, cache: cache, reactor: reactor)
         let reporter =
             metrics.reportsPeriodically ? Task(executorPreference: reactor) { await metrics.reportEverySecond(on: reactor) } : nil

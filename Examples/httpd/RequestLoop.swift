@@ -110,9 +110,7 @@ struct RequestLoop {
             return head.keepAlive
         }
         let path = head.request.path ?? "/"
-        if configuration.metrics && path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] == "/metrics",
-            let text = metrics.exposition()
-        {
+        if configuration.metrics, (try? RequestPath.segments(of: path)) == ["metrics"], let text = metrics.exposition() {
             try await sendText(.ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8", on: connection, head: head, peer: peer)
             return head.keepAlive
         }

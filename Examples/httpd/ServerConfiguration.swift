@@ -8,8 +8,8 @@ struct ServerConfiguration: Sendable {
     var headerTimeout: Duration
     /// How long a write may wait for the client to make room.
     var writeTimeout: Duration
-    /// One line per request on standard output.
-    var accessLog: Bool
+    /// One line per request on standard output, when set.
+    var accessLog: AccessLog?
     /// Bytes of file blocks kept in memory (0: none).
     var cacheSize: Int
     /// Whether `GET /metrics` answers with the Prometheus text format.

@@ -44,7 +44,7 @@ struct ShoalHTTPD: AsyncParsableCommand {
     @Option(help: "Seconds open connections get to finish after SIGINT or SIGTERM.")
     var gracePeriod: Double = 5
 
-    @Flag(help: "Print one line per request on standard output.")
+    @Flag(help: "Print one line per response on standard output (common log format, from a thread of its own).")
     var accessLog = false
 
     @Flag(help: "Answer GET /metrics with the server's and the reactor's counters in Prometheus text format.")
@@ -73,7 +73,7 @@ struct ShoalHTTPD: AsyncParsableCommand {
         let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
         let unit = text.last.flatMap { units[$0] } ?? 1
         let digits = unit == 1 ? Substring(text) : text.dropLast()
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int(digits), value >= 0 else { return nil }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits) else { return nil }
         let (product, overflow) = value.multipliedReportingOverflow(by: unit)
         return overflow ? nil : product
     }
@@ -90,9 +90,17 @@ struct ShoalHTTPD: AsyncParsableCommand {
             printError("shoal-httpd: cannot serve \(root): not a readable directory\n")
             throw ExitCode(66)
         }
+        let log = accessLog ? AccessLog() : nil
+        defer {
+            // Lines still waiting get a moment to go out; a reader that stopped reading
+            // does not hold the exit.
+            if let dropped = log?.finish(timeout: .seconds(2)), dropped > 0 {
+                printError("shoal-httpd: access log: \(dropped) lines dropped (standard output did not keep up)\n")
+            }
+        }
         let configuration = ServerConfiguration(
             root: real == "/" ? "" : real, idleTimeout: ServerLaunch.duration(seconds: idleTimeout),
-            headerTimeout: ServerLaunch.duration(seconds: headerTimeout), writeTimeout: .seconds(30), accessLog: accessLog,
+            headerTimeout: ServerLaunch.duration(seconds: headerTimeout), writeTimeout: .seconds(30), accessLog: log,
             cacheSize: cacheSize.flatMap(Self.bytes) ?? Self.defaultCacheSize, metrics: metrics)
         let server = HTTPServer(
             configuration: configuration, maxConnections: maxConnections, gracePeriod: ServerLaunch.duration(seconds: gracePeriod),

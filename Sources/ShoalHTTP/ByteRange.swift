@@ -13,8 +13,12 @@ public enum ByteRange: Sendable, Equatable {
         let spec = value.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard spec.count == 2 else { return nil }
         let digits = { (text: Substring) in !text.isEmpty && text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
-        // A position past what Int64 holds is past any file: the largest one does.
-        let number = { (text: Substring) in text.count <= 18 ? Int64(text)! : Int64.max }
+        // A position past what Int64 holds is past any file: the largest one does. Leading
+        // zeros do not count.
+        let number = { (text: Substring) -> Int64 in
+            let significant = text.drop { $0 == "0" }
+            return significant.isEmpty ? 0 : significant.count <= 18 ? Int64(significant)! : Int64.max
+        }
         if spec[0].isEmpty {
             guard digits(spec[1]) else { return nil }
             self = .suffix(number(spec[1]))

@@ -32,6 +32,9 @@ struct HTTPHelpersTests {
         #expect(ByteRange("BYTES=0-1")?.resolved(length: 100) == 0..<2)
         #expect(ByteRange("bytes=0-99999999999999999999")?.resolved(length: 100) == 0..<100)
         #expect(ByteRange("bytes=99999999999999999999-")?.resolved(length: 100) == nil)
+        // Leading zeros do not count toward the size of a number.
+        #expect(ByteRange("bytes=00000000000000000000001-2")?.resolved(length: 100) == 1..<3)
+        #expect(ByteRange("bytes=-000000000000000000000005")?.resolved(length: 100) == 95..<100)
         for text in ["bytes=0-1,5-6", "bytes=5-1", "items=0-1", "bytes=a-b", "bytes=-", "bytes=1", "bytes= 1-2", "bytes=+1-2"] {
             #expect(ByteRange(text) == nil, "\(text)")
         }

@@ -30,7 +30,7 @@ struct FileServerServiceTests {
         try Data(bytes).write(to: URL(fileURLWithPath: "\(root)/large.bin"))
         let configuration = ServerConfiguration(
             root: try #require(realPath(root)), idleTimeout: .seconds(30), headerTimeout: .seconds(10), writeTimeout: .seconds(30),
-            accessLog: false, cacheSize: 0)
+            accessLog: nil, cacheSize: 0)
         let port = Mutex<UInt16>(0)
         let service = FileServerService(
             server: HTTPServer(configuration: configuration, maxConnections: 100, gracePeriod: .seconds(20), registry: nil),

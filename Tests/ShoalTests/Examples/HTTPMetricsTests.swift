@@ -31,6 +31,8 @@ struct HTTPMetricsTests {
         #expect(metric("shoal_httpd_cache_misses_total", in: response) == 1)
         #expect(metric("shoal_httpd_cache_hits_total", in: response) == 2)
         #expect((metric("shoal_reactor_ticks_total", in: response) ?? 0) > 0)
+        // The path as the file system would see it: an encoded letter is still /metrics.
+        #expect(try curl(["\(server.base)/%6detrics"]).output.contains("# TYPE shoal_httpd_requests_total counter"))
         #expect(try server.stop().status == 0)
         let plain = try FileServer(root: root)
         #expect(try statusCode("\(plain.base)/metrics") == "404")

@@ -71,3 +71,14 @@ func fetch(_ client: TestClient, _ path: String) throws -> (head: String, body: 
     guard body.count == length else { throw ProcessFailure("the connection ended after \(body.count) of \(length) body bytes") }
     return (text, body)
 }
+
+/// Reads a response head (through the blank line) from `client`.
+func fetchHead(_ client: TestClient) throws -> [UInt8] {
+    var head: [UInt8] = []
+    while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+        let byte = try client.receive(count: 1)
+        guard !byte.isEmpty else { break }
+        head += byte
+    }
+    return head
+}

@@ -55,26 +55,35 @@ struct HTTPCommand: ParsableCommand {
 
     func run() throws {
         let folderURL = URL(fileURLWithPath: folder).standardizedFileURL
-        let programs = try HTTPPrograms.locate()
+        let wanted = only.map { Set($0.split(separator: ",").map(String.init)) } ?? Set(HTTPServers.keys)
+        let programs = try HTTPPrograms.locate(for: wanted)
         var servers = HTTPServers.all(programs: programs, folder: folderURL.path, firstPort: port)
-        if let only {
-            let wanted = Set(only.split(separator: ",").map(String.init))
-            servers.removeAll { !wanted.contains($0.key) }
-        }
+        servers.removeAll { !wanted.contains($0.key) }
         try HTTPServers.prepare(folder: folderURL.path, servers: servers)
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ")
         let files = [(key: "4k", name: "4k.bin"), (key: "1m", name: "1m.bin")]
         let pinned = programs.cpus >= 2
         var results = [String: [String: [WrkResult]]]()
         for round in -1..<common.rounds {
             for step in servers.indices {
                 let server = servers[(step + max(round, 0)) % servers.count]
-                let running = try server.start(pinned: pinned, log: folderURL.path + "/" + server.key + ".log")
+                let log = folderURL.path + "/" + server.key + ".log"
+                let running = try server.start(pinned: pinned, log: log)
                 defer { running.stop() }
                 for file in files {
                     let url = "http://127.0.0.1:\(server.port)/\(file.name)"
-                    _ = try Wrk.run(programs.wrk, url: url, connections: connections, seconds: 1, pinned: pinned)
+                    do {
+                        _ = try Wrk.run(programs.wrk, url: url, connections: connections, seconds: 1, pinned: pinned)
+                    } catch let error as BenchError {
+                        throw BenchError("\(server.name), round \(round + 1), warm-up: \(error.description)\nits standard error: \(log)")
+                    }
                     let before = running.sample()
-                    var result = try Wrk.run(programs.wrk, url: url, connections: connections, seconds: seconds, pinned: pinned)
+                    var result: WrkResult
+                    do {
+                        result = try Wrk.run(programs.wrk, url: url, connections: connections, seconds: seconds, pinned: pinned)
+                    } catch let error as BenchError {
+                        throw BenchError("\(server.name), round \(round + 1): \(error.description)\nits standard error: \(log)")
+                    }
                     let after = running.sample()
                     result.cpuSeconds = after.cpuSeconds - before.cpuSeconds
                     if let calls = after.systemCalls, let earlier = before.systemCalls { result.systemCalls = calls - earlier }
@@ -82,9 +91,15 @@ struct HTTPCommand: ParsableCommand {
                 }
             }
         }
+        // Stalls the servers reported: a busy machine makes every figure suspect.
+        var stalls: [String: Int] = [:]
+        for server in servers {
+            let text = (try? String(contentsOfFile: folderURL.path + "/" + server.key + ".log", encoding: .utf8)) ?? ""
+            stalls[server.key] = text.components(separatedBy: "reactor stalled").count - 1
+        }
         HTTPReport(
             servers: servers, files: files.map(\.key), results: results, rounds: common.rounds, seconds: seconds,
-            connections: connections, pinned: pinned
+            connections: connections, pinned: pinned, load: load ?? "?", stalls: stalls
         ).print(json: common.json)
     }
 }

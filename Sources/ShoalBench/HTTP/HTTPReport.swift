@@ -7,11 +7,22 @@ struct HTTPReport {
     let seconds: Int
     let connections: Int
     let pinned: Bool
+    /// The load average when the run began.
+    let load: String
+    /// Stall warnings each server logged.
+    let stalls: [String: Int]
 
     func print(json: Bool) {
         Swift.print("shoal-bench http: wrk -t1 -c\(connections) -d\(seconds)s, median [min-max] of \(rounds) rounds")
         Swift.print(MachineInfo.current().line)
         Swift.print(pinned ? "server on CPU 0, wrk on CPU 1" : "one CPU: server and wrk share it")
+        Swift.print("load average at the start: \(load)")
+        let stalled = stalls.filter { $0.value > 0 }
+        if !stalled.isEmpty {
+            let list = stalled.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            Swift.print("WARNING: reactor stalls logged (something else used the CPU; figures are suspect): \(list)")
+        }
+        if results["shoal"] == nil { Swift.print("(no ratio column: shoal, the cache-on server, was not among --only)") }
         for file in files {
             Swift.print("\n\(file == "4k" ? "4 KiB" : "1 MiB") file")
             Swift.print(

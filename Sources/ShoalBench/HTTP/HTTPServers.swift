@@ -12,14 +12,19 @@ struct HTTPServer {
     /// Starts it (on CPU 0 when `pinned`) and waits until it accepts connections.
     /// Its standard error goes to `log`.
     func start(pinned: Bool, log: String) throws -> RunningServer {
+        // Another program on the port (a server left from an earlier run) would be measured instead.
+        guard !HTTPProbe.accepts(port: port) else {
+            throw BenchError("port \(port) is in use (a server left from an earlier run?): choose others with --port")
+        }
         let process = Process()
         let arguments = pinned ? ["taskset", "-c", "0"] + command : command
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
-        guard FileManager.default.createFile(atPath: log, contents: nil), let errors = FileHandle(forWritingAtPath: log) else {
-            throw BenchError("cannot write \(log)")
-        }
+        // Appended to: every round's output stays for the whole run (cleared by prepare).
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        guard let errors = FileHandle(forWritingAtPath: log) else { throw BenchError("cannot write \(log)") }
+        errors.seekToEndOfFile()
         process.standardError = errors
         try process.run()
         try? errors.close()
@@ -32,6 +37,9 @@ struct HTTPServer {
                 throw BenchError("\(name) did not start on port \(port): \(output)")
             }
             usleep(20_000)
+        }
+        guard process.isRunning else {
+            throw BenchError("\(name) exited at start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
         return running
     }
@@ -98,10 +106,12 @@ enum HTTPServers {
         ]
     }
 
-    /// Writes the files (random bytes, once) and the nginx configurations.
+    /// Writes the files (random bytes, once) and the nginx configurations, and clears the
+    /// servers' logs of an earlier run.
     static func prepare(folder: String, servers: [HTTPServer]) throws {
         let manager = FileManager.default
         try manager.createDirectory(atPath: folder + "/root", withIntermediateDirectories: true)
+        for server in servers { try? manager.removeItem(atPath: folder + "/" + server.key + ".log") }
         var generator = SystemRandomNumberGenerator()
         for (name, size) in [("4k.bin", 4_096), ("1m.bin", 1 << 20)] {
             let path = folder + "/root/" + name

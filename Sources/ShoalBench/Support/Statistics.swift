@@ -18,9 +18,11 @@ struct Summary: Sendable {
         Summary([median / divisor, minimum / divisor, maximum / divisor])
     }
 
-    /// `median [min-max]` with `digits` decimals.
+    /// `median [min-max]` with `digits` decimals (the median alone when all are equal).
     func formatted(_ digits: Int = 1) -> String {
-        "\(format(median, digits)) [\(format(minimum, digits))-\(format(maximum, digits))]"
+        // One sample (or all equal): no range to show.
+        guard minimum != maximum else { return format(median, digits) }
+        return "\(format(median, digits)) [\(format(minimum, digits))-\(format(maximum, digits))]"
     }
 }
 

@@ -53,13 +53,13 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
-        // The examples of code in the README and docs/, compiled and runnable.
         // HTTP/1 on top: a strict request parser and the wire form of responses, in
         // swift-http-types' vocabulary. Independent of the reactor.
         .target(
             name: "ShoalHTTP",
             dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")]
         ),
+        // The examples of code in the README, docs/ and the DocC articles, compiled and runnable.
         .executableTarget(
             name: "ShoalSnippets",
             dependencies: ["Shoal", "ShoalKernel", "ShoalHTTP", .product(name: "HTTPTypes", package: "swift-http-types")],

@@ -24,19 +24,27 @@ func nextRequest(_ connection: borrowing TCPConnection, buffer: inout IOBuffer, 
 }
 
 /// Step 3: stream a file's bytes to the socket, a few reads ahead.
-func sendFile(_ path: FilePath, on connection: borrowing TCPConnection, reactor: Reactor) async throws {
-    let file = try await File.open(path, on: reactor)  // O_DIRECT where the file system allows
+func sendFile(_ path: FilePath, withBody: Bool, on connection: borrowing TCPConnection, reactor: Reactor) async throws {
+    guard let file = try? await File.open(path, on: reactor) else {  // O_DIRECT where the file system allows
+        // Missing, a folder, unreadable: an answer the client can read; the connection goes on.
+        var missing = HTTPResponse(status: .notFound)
+        missing.headerFields[.contentLength] = "0"
+        try await connection.write(missing.serializedHead())
+        return
+    }
     let size = try file.size()
     var response = HTTPResponse(status: .ok)
     response.headerFields[.contentLength] = String(size)
     response.headerFields[.contentType] = MediaType.forFile(named: path.string)
     try await connection.write(response.serializedHead())
-    let reader = FileReader(file, chunkSize: 64 * 1024, readAhead: 2)
-    while let chunk = try await reader.next() {
-        try await connection.write(chunk)  // waits while the client is slow: back-pressure
-        reader.recycle(chunk)
+    if withBody {  // HEAD: the same head, no body
+        let reader = FileReader(file, chunkSize: 64 * 1024, readAhead: 2)
+        while let chunk = try await reader.next() {
+            try await connection.write(chunk)  // waits while the client is slow: back-pressure
+            reader.recycle(chunk)
+        }
+        await reader.close()
     }
-    await reader.close()
     try await file.close()
 }
 
@@ -54,8 +62,13 @@ func guideServer(root: String) async throws {
             var buffer = IOBuffer(capacity: 16 * 1024, alignment: 64)
             var parser = HTTPRequestParser(maximumHeadSize: 16 * 1024)
             while let head = try await nextRequest(connection, buffer: &buffer, parser: &parser) {
-                guard let segments = try? RequestPath.segments(of: head.request.path ?? "/"), !segments.isEmpty else { return }
-                try await sendFile(FilePath(([root] + segments).joined(separator: "/")), on: connection, reactor: reactor)
+                // Other methods, and paths that could leave the root: close (a real server answers 405 or 400).
+                guard head.request.method == .get || head.request.method == .head,
+                    var segments = try? RequestPath.segments(of: head.request.path ?? "/")
+                else { return }
+                if segments.isEmpty { segments = ["index.html"] }
+                let path = FilePath(([root] + segments).joined(separator: "/"))
+                try await sendFile(path, withBody: head.request.method == .get, on: connection, reactor: reactor)
                 if !head.keepAlive { return }
             }
         }

@@ -16,14 +16,14 @@ struct ShoalHTTPD: AsyncParsableCommand {
             Serves GET and HEAD for the files below --root (a directory serves its index.html), \
             with keep-alive, pipelining, Content-Type from the extension, Last-Modified and \
             ETag validators (304), and single byte ranges (206, 416). Paths that leave the \
-            root (.., encoded separators, symbolic links pointing outside) and hidden files \
-            get 404. On SIGINT or SIGTERM it stops accepting, gives open connections \
+            root (.., symbolic links pointing outside) and hidden files get 404; encoded \
+            separators and bad percent-encoding get 400. On SIGINT or SIGTERM it stops accepting, gives open connections \
             --grace-period seconds, prints its counters and exits 0; a second signal ends it \
             at once. Exits 66 when the root is not a readable directory, 1 when it cannot \
             listen, 64 on bad arguments.
             """)
 
-    @Option(help: "The directory to serve (default: ./docs).")
+    @Option(help: "The directory to serve.")
     var root = "docs"
 
     @Option(help: "The address to listen on, or a name.")
@@ -87,7 +87,7 @@ struct ShoalHTTPD: AsyncParsableCommand {
     func run() async throws {
         var status = stat()
         guard let real = realPath(root), stat(real, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, access(real, R_OK | X_OK) == 0 else {
-            printError("shoal-httpd: cannot serve \(root): not a readable directory\n")
+            printError("shoal-httpd: cannot serve \(root): not a readable directory (name the folder to serve with --root)\n")
             throw ExitCode(66)
         }
         let log = accessLog ? AccessLog() : nil

@@ -53,7 +53,10 @@ struct ShoalHTTPD: AsyncParsableCommand {
     @Flag(help: "Reap AIO completions with the io_getevents system call instead of reading the ring in user space (for comparisons).")
     var reapWithSystemCall = false
 
-    @Option(help: "Memory for cached file blocks: bytes, or with K, M or G (0: no cache; default: 1/16 of memory, at most 1G).")
+    // Unconditional: `--cache-size -5` is a bad size, not a missing value.
+    @Option(
+        parsing: .unconditional,
+        help: "Memory for cached file blocks: bytes, or with K, M or G (0: no cache; default: 1/16 of memory, at most 1G).")
     var cacheSize: String?
 
     func validate() throws {

@@ -17,7 +17,7 @@ struct HTTPUsageTests {
             (["--port", "70000"], "--port"),
             (["--cache-size", "+5"], "--cache-size"),
             (["--cache-size", "12X"], "--cache-size"),
-            (["--cache-size", "-1"], "--cache-size"),
+            (["--cache-size", "-1"], "--cache-size must be a number of bytes"),
             (["--idle-timeout", "0"], "--idle-timeout"),
             (["--header-timeout", "nan"], "--header-timeout"),
             (["--max-connections", "0"], "--max-connections"),

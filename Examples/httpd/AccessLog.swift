@@ -94,7 +94,13 @@ final class AccessLog: @unchecked Sendable {
             while offset < lines.count {
                 let written = lines.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, lines.count - offset) }
                 if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { break }
+                guard written > 0 else {
+                    // The reader went away (EPIPE: SIGPIPE is ignored) or the disk is full:
+                    // what did not go out is counted as dropped.
+                    let lost = lines[offset...].count { $0 == UInt8(ascii: "\n") }
+                    state.withLock { $0.dropped += lost }
+                    break
+                }
                 offset += written
             }
             if finished && state.withLock({ $0.waiting.isEmpty }) {

@@ -11,8 +11,6 @@ import SystemPackage
 final class FileCache: @unchecked Sendable {
     /// Bytes per cached block (and per file read).
     static let blockSize = 64 * 1024
-    /// Open files kept.
-    static let openFileLimit = 256
 
     struct BlockKey: Hashable {
         let file: FileIdentity
@@ -41,9 +39,14 @@ final class FileCache: @unchecked Sendable {
     var hits = 0
     var misses = 0
 
-    /// A cache of at most `capacity` bytes of blocks (0: no block cache).
-    init(capacity: Int, reactor: Reactor) {
+    /// Open files kept at most.
+    let openFileLimit: Int
+
+    /// A cache of at most `capacity` bytes of blocks (0: no block cache) and
+    /// `openFileLimit` open files.
+    init(capacity: Int, openFileLimit: Int = 256, reactor: Reactor) {
         self.reactor = reactor
+        self.openFileLimit = openFileLimit
         blocks = LRUCache(capacity: capacity)
     }
 
@@ -54,10 +57,18 @@ final class FileCache: @unchecked Sendable {
     /// between the lookup and the open, it differs from `identity`, and the response
     /// describes the file it sends. When descriptors run out, the kept files no response
     /// uses are closed and the open is tried once more.
-    func acquire(_ path: String, identity: FileIdentity, open: () async throws -> File) async throws -> Lease {
+    ///
+    /// A kept file is checked with `fstat` at every use (no disk I/O): a write that
+    /// reached it through a name inotify does not watch (a hard link elsewhere) is seen at
+    /// once. A file opened with `keep` false (its path has no watch on every folder, or
+    /// goes through a symbolic link) is closed when its response is done.
+    func acquire(_ path: String, identity: FileIdentity, keep: Bool = true, open: () async throws -> File) async throws -> Lease {
         if let entry = files[path], entry.identity == identity {
-            entry.users += 1
-            return Lease(entry)
+            if FileIdentity(descriptor: entry.file.descriptor.rawValue) == entry.identity {
+                entry.users += 1
+                return Lease(entry)
+            }
+            retire(path, entry)
         }
         let file: File
         do {
@@ -70,10 +81,14 @@ final class FileCache: @unchecked Sendable {
             try? await file.close()
             throw Refusal(status: .internalServerError, reason: "the file could not be examined")
         }
-        // Another response may have opened the same file meanwhile: the newer one is kept.
-        if let old = files[path] { retire(path, old) }
         let entry = OpenFile(file: file, identity: opened, path: path)
         entry.users = 1
+        guard keep else {
+            entry.kept = false
+            return Lease(entry)
+        }
+        // Another response may have opened the same file meanwhile: the newer one is kept.
+        if let old = files[path] { retire(path, old) }
         files[path] = entry
         fileOrder.append(path)
         trimFiles()
@@ -126,9 +141,17 @@ final class FileCache: @unchecked Sendable {
         case .everything:
             touched = Array(files.keys)
         case .paths(let paths):
+            // A kept file is touched when it, or a folder above it, changed: a look-up
+            // per level of each kept path, however many changes came.
             let changed = Set(paths)
             touched = files.keys.filter { path in
-                changed.contains(path) || paths.contains { path.hasPrefix($0 + "/") }
+                var current = Substring(path)
+                while !current.isEmpty {
+                    if changed.contains(String(current)) { return true }
+                    guard let slash = current.lastIndex(of: "/") else { return false }
+                    current = current[..<slash]
+                }
+                return false
             }
         }
         for path in touched {
@@ -168,7 +191,7 @@ final class FileCache: @unchecked Sendable {
     /// Closes the oldest unused files past the limit.
     private func trimFiles() {
         var position = 0
-        while files.count > Self.openFileLimit && position < fileOrder.count {
+        while files.count > openFileLimit && position < fileOrder.count {
             let path = fileOrder[position]
             if let entry = files[path], entry.users == 0 {
                 files[path] = nil

@@ -23,18 +23,22 @@ struct FileResponse {
 
         init(_ identity: FileIdentity, path: String) {
             size = identity.size
-            modifiedSeconds = identity.seconds
-            // The size, and the modification and change times mixed (FNV-1a, the same in
-            // every run): a change that keeps the size and the modification time (`cp -p`)
-            // still gets a new tag.
+            // The later of the modification and change times: a file put in place with an
+            // old modification time (`cp -p`, `tar`) was still changed when it was put there.
+            modifiedSeconds = max(identity.seconds, identity.changeSeconds)
+            // The size, and the device, inode, modification and change times mixed (FNV-1a,
+            // the same in every run): a change that keeps the size and the modification time
+            // (`cp -p`), or a file renamed in place within one tick of the clock, still gets
+            // a new tag. (Copies of a file on other machines get other tags.)
             var mixed: UInt64 = 0xcbf2_9ce4_8422_2325
-            for part in [identity.seconds, identity.nanoseconds, identity.changeSeconds, identity.changeNanoseconds] {
+            let parts = [Int(truncatingIfNeeded: identity.device), Int(truncatingIfNeeded: identity.inode), identity.seconds]
+            for part in parts + [identity.nanoseconds, identity.changeSeconds, identity.changeNanoseconds] {
                 for shift in stride(from: 0, to: 64, by: 8) {
                     mixed = (mixed ^ UInt64(truncatingIfNeeded: part >> shift) & 0xFF) &* 0x100_0000_01b3
                 }
             }
             etag = "\"\(String(identity.size, radix: 16))-\(String(mixed, radix: 16))\""
-            lastModified = HTTPDate.format(secondsSince1970: identity.seconds)
+            lastModified = HTTPDate.format(secondsSince1970: modifiedSeconds)
             contentType = MediaType.forFile(named: path)
         }
     }

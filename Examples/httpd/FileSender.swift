@@ -17,15 +17,17 @@ struct FileSender {
     static let readAhead = 2
     static let runLimit: Int64 = 16
 
-    /// Answers `head` with the file at `path`; whether the connection stays open.
-    func send(_ path: String, identity: FileIdentity, for head: HTTPRequestHead, on connection: borrowing TCPConnection, peer: String)
-        async throws -> Bool
-    {
+    /// Answers `head` with the file at `path`; whether the connection stays open. The
+    /// open file is kept for later requests when `keep` says a change to it would be seen.
+    func send(
+        _ path: String, identity: FileIdentity, keep: Bool, for head: HTTPRequestHead, on connection: borrowing TCPConnection,
+        peer: String
+    ) async throws -> Bool {
         let root = configuration.root
         let reactor = self.reactor
         let lease: FileCache.Lease
         do {
-            lease = try await cache.acquire(path, identity: identity) {
+            lease = try await cache.acquire(path, identity: identity, keep: keep) {
                 let file = try await File.open(FilePath(path), on: reactor)
                 // The name was checked on the blocking-call thread, then opened: if a link was
                 // swapped in between, the opened file is elsewhere. Check where it really is.

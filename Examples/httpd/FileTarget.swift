@@ -7,8 +7,10 @@ import Glibc
 
 /// Where a request's path leads below the document root.
 enum FileTarget: Sendable {
-    /// A regular file: its real path, and what identifies its current contents.
-    case file(String, FileIdentity)
+    /// A regular file: its real path, what identifies its current contents, and whether
+    /// its open file may be kept (every folder on the way is watched and no link was
+    /// followed, so a change there is seen).
+    case file(String, FileIdentity, keep: Bool)
     /// A directory asked for without the trailing slash: redirect there (its relative
     /// links resolve against it).
     case directory(location: String)
@@ -69,11 +71,13 @@ enum FileTarget: Sendable {
             guard let index = realPath(expected), allowed(index, root: root), stat(index, &status) == 0,
                 status.st_mode & S_IFMT == S_IFREG
             else { return (.notFound, false) }
-            return (.file(index, FileIdentity(status)), watched && index == expected)
+            let remember = watched && index == expected
+            return (.file(index, FileIdentity(status), keep: remember), remember)
         }
         // A file named as a folder (`/a.txt/`) is not there.
         guard status.st_mode & S_IFMT == S_IFREG && !asksForDirectory else { return (.notFound, false) }
-        return (.file(real, FileIdentity(status)), watched && real == joined)
+        let remember = watched && real == joined
+        return (.file(real, FileIdentity(status), keep: remember), remember)
     }
 
     /// Whether a real path may be served: inside the root, and no component below the

@@ -17,7 +17,7 @@ struct HTTPServer: Sendable {
         onListening: @Sendable (SocketAddress) -> Void = { _ in }
     ) async throws {
         let counters = Counters()
-        let cache = FileCache(capacity: configuration.cacheSize, reactor: reactor)
+        let cache = FileCache(capacity: configuration.cacheSize, openFileLimit: configuration.openFileLimit, reactor: reactor)
         let paths = PathCache()
         paths.onChange = { change in cache.forget(change) }
         let metrics = ServerMetrics(registry: registry, counters: counters, cache: cache, reactor: reactor)

@@ -38,8 +38,20 @@ final class PathCache: @unchecked Sendable {
 
     private let inotify: Int32
     private var entries: [String: (target: FileTarget, until: ContinuousClock.Instant)] = [:]
-    /// The directory of each watch descriptor (written on the blocking-call thread).
-    private let watched = Mutex<[Int32: String]>([:])
+    /// The watches: each descriptor's directory, and each directory's descriptor
+    /// (written on the blocking-call thread).
+    private struct Watches {
+        var directories: [Int32: String] = [:]
+        var descriptors: [String: Int32] = [:]
+
+        mutating func remove(_ descriptor: Int32) {
+            if let directory = directories.removeValue(forKey: descriptor) { descriptors[directory] = nil }
+        }
+    }
+
+    private let watched = Mutex(Watches())
+    /// Changed paths past this many in one reading count as "everything".
+    private static let changeLimit = 1_024
     /// Counts the times everything was forgotten: a lookup that began before a change
     /// must not store its result after it.
     private(set) var generation = 0
@@ -82,13 +94,18 @@ final class PathCache: @unchecked Sendable {
     func watch(_ directory: String) -> Bool {
         guard inotify >= 0 else { return false }
         return watched.withLock { watched in
-            guard watched.count < Self.watchLimit else { return false }
+            // Watched already: nothing to do (and the limit is no reason to refuse it).
+            if watched.descriptors[directory] != nil { return true }
+            guard watched.directories.count < Self.watchLimit else { return false }
             let events =
                 IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF
                 | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW
             let descriptor = inotify_add_watch(inotify, directory, UInt32(events))
             guard descriptor >= 0 else { return false }
-            watched[descriptor] = directory
+            // The same directory under another name (a link): one descriptor, the newer name.
+            watched.remove(descriptor)
+            watched.directories[descriptor] = directory
+            watched.descriptors[directory] = descriptor
             return true
         }
     }
@@ -113,12 +130,13 @@ final class PathCache: @unchecked Sendable {
                         // A directory that went or moved is watched again under its new
                         // name when a lookup passes through it.
                         if event.mask & UInt32(IN_MOVE_SELF) != 0 { inotify_rm_watch(inotify, event.wd) }
-                        if event.mask & UInt32(IN_IGNORED) != 0 { _ = watched.withLock { $0.removeValue(forKey: event.wd) } }
+                        if event.mask & UInt32(IN_IGNORED) != 0 { watched.withLock { $0.remove(event.wd) } }
                         continue
                     }
-                    guard let directory = watched.withLock({ $0[event.wd] }) else { continue }
+                    guard !everything, let directory = watched.withLock({ $0.directories[event.wd] }) else { continue }
                     let name = UnsafeRawBufferPointer(rebasing: buffer[nameStart..<min(offset, count)]).prefix { $0 != 0 }
                     changed.append(directory + "/" + String(decoding: name, as: UTF8.self))
+                    if changed.count > Self.changeLimit { everything = true }
                 }
             }
         }

@@ -124,10 +124,10 @@ struct RequestLoop {
         case .directory(let location):
             try await sendError(.movedPermanently, "see \(location)", on: connection, head: head, peer: peer, location: location)
             return head.keepAlive
-        case .file(let real, let identity):
+        case .file(let real, let identity, let keep):
             do {
                 return try await FileSender(reactor: reactor, counters: counters, configuration: configuration, cache: cache)
-                    .send(real, identity: identity, for: head, on: connection, peer: peer)
+                    .send(real, identity: identity, keep: keep, for: head, on: connection, peer: peer)
             } catch let refusal as Refusal {
                 var head = head
                 head.keepAlive = head.keepAlive && refusal.keepsConnection

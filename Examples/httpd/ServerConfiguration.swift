@@ -14,4 +14,7 @@ struct ServerConfiguration: Sendable {
     var cacheSize: Int
     /// Whether `GET /metrics` answers with the Prometheus text format.
     var metrics = false
+    /// Open files kept at most (an eighth of the descriptors, at most 256: the rest are
+    /// for connections).
+    var openFileLimit = 256
 }

@@ -81,6 +81,20 @@ struct ShoalHTTPD: AsyncParsableCommand {
         return overflow ? nil : product
     }
 
+    /// Raises the soft limit on open descriptors to the hard one (a server wants them all)
+    /// and returns it.
+    static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0 else { return 1_024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)  // RLIM_INFINITY is the largest value: no limit
+    }
+
     /// A sixteenth of physical memory, at most 1 GiB.
     static var defaultCacheSize: Int {
         let memory = sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
@@ -88,6 +102,10 @@ struct ShoalHTTPD: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A write to a pipe whose reader went away (the access log piped to `head`) fails
+        // with EPIPE rather than ending the process.
+        signal(SIGPIPE, SIG_IGN)
+        let descriptorLimit = Self.raiseDescriptorLimit()
         var status = stat()
         guard let real = realPath(root), stat(real, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, access(real, R_OK | X_OK) == 0 else {
             printError("shoal-httpd: cannot serve \(root): not a readable directory (name the folder to serve with --root)\n")
@@ -104,7 +122,8 @@ struct ShoalHTTPD: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             root: real == "/" ? "" : real, idleTimeout: ServerLaunch.duration(seconds: idleTimeout),
             headerTimeout: ServerLaunch.duration(seconds: headerTimeout), writeTimeout: .seconds(30), accessLog: log,
-            cacheSize: cacheSize.flatMap(Self.bytes) ?? Self.defaultCacheSize, metrics: metrics)
+            cacheSize: cacheSize.flatMap(Self.bytes) ?? Self.defaultCacheSize, metrics: metrics,
+            openFileLimit: min(256, max(4, descriptorLimit / 8)))
         let server = HTTPServer(
             configuration: configuration, maxConnections: maxConnections, gracePeriod: ServerLaunch.duration(seconds: gracePeriod),
             registry: metrics ? ServerMetrics.bootstrapPrometheus() : nil)

@@ -57,6 +57,18 @@ struct HTTPFreshnessTests {
             #expect(unlink("\(root)/link") == 0)
             #expect(symlink("moved", "\(root)/link") == 0)
             #expect(try body("/link/page.txt") == "other")
+            // A write through a hard link from outside the root (no event in a watched
+            // folder): seen at once, through the kept file's own status.
+            let outside = root + "-outside"
+            try Data("linked one".utf8).write(to: URL(fileURLWithPath: outside))
+            #expect(link(outside, "\(root)/docs/linked.txt") == 0)
+            #expect(try body("/docs/linked.txt") == "linked one")
+            #expect(try body("/docs/linked.txt") == "linked one")
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outside))
+            try handle.write(contentsOf: Data("linked two, longer".utf8))
+            try handle.close()
+            #expect(try body("/docs/linked.txt") == "linked two, longer")
+            #expect(unlink(outside) == 0 && unlink("\(root)/docs/linked.txt") == 0)
             // Put everything back for the next server.
             _ = try run("rm", ["-rf", "\(root)/docs", "\(root)/link"])
             #expect(rename("\(root)/moved", "\(root)/docs") == 0)

@@ -122,21 +122,11 @@ final class AccessLog: @unchecked Sendable {
         }
     }
 
-    /// `01/Dec/2026:21:29:14 +0000`, formatted once a second.
+    /// `01/Dec/2026:21:29:14 +0000`, rearranged from the `Date` field's text of now
+    /// (`Tue, 01 Dec 2026 21:29:14 GMT`, which ShoalHTTP formats once a second).
     private static func now() -> String {
-        let seconds = Int(time(nil))
-        if let text = lastNow.withLock({ $0.seconds == seconds ? $0.text : nil }) { return text }
-        var clock = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&clock, &parts)
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let text =
-            "\(two(parts.tm_mday))/\(months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
-        lastNow.withLock { $0 = (seconds, text) }
-        return text
+        let fields = HTTPDate.now().split(separator: " ")
+        guard fields.count == 6 else { return "-" }
+        return "\(fields[1])/\(fields[2])/\(fields[3]):\(fields[4]) +0000"
     }
-
-    private static let lastNow = Mutex<(seconds: Int, text: String)>((-1, ""))
 }

@@ -51,12 +51,7 @@ struct FileServerServiceTests {
         // A download begins and reads only its head before the shutdown.
         let client = try TestClient(port: bound)
         try client.send(Array("GET /large.bin HTTP/1.1\r\nHost: test\r\n\r\n".utf8))
-        var head: [UInt8] = []
-        while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
-            let byte = try client.receive(count: 1)
-            try #require(!byte.isEmpty)
-            head += byte
-        }
+        let head = try fetchHead(client)
         #expect(String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         var reported = false
         for _ in 0..<1_000 where !reported {

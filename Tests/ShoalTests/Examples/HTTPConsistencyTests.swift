@@ -164,23 +164,9 @@ struct HTTPConsistencyTests {
         let root = try site("httpd-blocked-log")
         defer { _ = try? run("rm", ["-rf", root]) }
         try Data("page".utf8).write(to: URL(fileURLWithPath: "\(root)/p.txt"))
-        let fifo = "\(root)/log.fifo"
-        #expect(mkfifo(fifo, 0o600) == 0)
         // Held open, never read: the pipe fills after 64 KiB of lines.
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        #expect(reader >= 0)
+        let (server, port, reader) = try serveWithLogToPipe(root)
         defer { close(reader) }
-        let binary = Strace.buildDirectory() + "/shoal-httpd"
-        let server = try RunningProcess(
-            executable: "/bin/sh", ["-c", "exec \"$0\" --root \"$1\" --port 0 --access-log > \"$2\"", binary, root, fifo],
-            name: "shoal-httpd")
-        // The address goes to the pipe too; find the port from the process's socket instead.
-        var port: UInt16 = 0
-        for _ in 0..<500 where port == 0 {
-            usleep(10_000)
-            port = listeningPort(of: server.pid) ?? 0
-        }
-        try #require(port != 0)
         let client = try TestClient(port: port)
         // 2,000 responses: about 150 KiB of log lines, more than the pipe holds.
         for _ in 0..<2_000 { #expect(try fetch(client, "/p.txt").body == Array("page".utf8)) }
@@ -198,20 +184,7 @@ extension HTTPConsistencyTests {
         let root = try site("httpd-log-epipe")
         defer { _ = try? run("rm", ["-rf", root]) }
         try Data("page".utf8).write(to: URL(fileURLWithPath: "\(root)/p.txt"))
-        let fifo = "\(root)/log.fifo"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        #expect(reader >= 0)
-        let binary = Strace.buildDirectory() + "/shoal-httpd"
-        let server = try RunningProcess(
-            executable: "/bin/sh", ["-c", "exec \"$0\" --root \"$1\" --port 0 --access-log > \"$2\"", binary, root, fifo],
-            name: "shoal-httpd")
-        var port: UInt16 = 0
-        for _ in 0..<500 where port == 0 {
-            usleep(10_000)
-            port = listeningPort(of: server.pid) ?? 0
-        }
-        try #require(port != 0)
+        let (server, port, reader) = try serveWithLogToPipe(root)
         let client = try TestClient(port: port)
         for _ in 0..<5 { #expect(try fetch(client, "/p.txt").body == Array("page".utf8)) }
         close(reader)  // the reader goes away: writes now fail with EPIPE
@@ -246,6 +219,27 @@ extension HTTPConsistencyTests {
         for client in clients { #expect(try fetch(client, "/f1.txt").body == Array("file 1".utf8)) }
         #expect(try server.stop().status == 0)
     }
+}
+
+/// A shoal-httpd serving `root` with `--access-log` into a FIFO that the returned
+/// descriptor holds open for reading (and never reads): the process, its port, the reader.
+private func serveWithLogToPipe(_ root: String) throws -> (RunningProcess, UInt16, Int32) {
+    let fifo = "\(root)/log.fifo"
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+    #expect(reader >= 0)
+    let binary = Strace.buildDirectory() + "/shoal-httpd"
+    let server = try RunningProcess(
+        executable: "/bin/sh", ["-c", "exec \"$0\" --root \"$1\" --port 0 --access-log > \"$2\"", binary, root, fifo],
+        name: "shoal-httpd")
+    // The address goes to the pipe too; find the port from the process's socket instead.
+    var port: UInt16 = 0
+    for _ in 0..<500 where port == 0 {
+        usleep(10_000)
+        port = listeningPort(of: server.pid) ?? 0
+    }
+    try #require(port != 0)
+    return (server, port, reader)
 }
 
 /// The TCP port process `pid` listens on (from /proc/net/tcp and its descriptors).

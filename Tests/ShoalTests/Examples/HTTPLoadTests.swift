@@ -100,12 +100,8 @@ struct HTTPLoadTests {
             #expect(during - before < 24 * 1024, "resident memory grew from \(before) KiB to \(during) KiB with \(arguments)")
             #expect(try curl(["\(server.base)/small.txt"]).output == "small")
             for client in slow {
-                var head: [UInt8] = []
-                while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
-                    let byte = try client.receive(count: 1)
-                    try #require(!byte.isEmpty)
-                    head += byte
-                }
+                let head = try fetchHead(client)
+                try #require(head.suffix(4).elementsEqual("\r\n\r\n".utf8))
                 let body = try client.receive(count: size)
                 #expect(body.count == size && body == bytes)
             }

@@ -55,13 +55,9 @@ func statusCode(_ url: String, _ arguments: [String] = []) throws -> String {
 /// `Content-Length` body. Returns the head and the body.
 func fetch(_ client: TestClient, _ path: String) throws -> (head: String, body: [UInt8]) {
     try client.send(Array("GET \(path) HTTP/1.1\r\nHost: test\r\n\r\n".utf8))
-    var head: [UInt8] = []
-    while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
-        let byte = try client.receive(count: 1)
-        guard !byte.isEmpty else {
-            throw ProcessFailure("the connection ended in a response head: \(String(decoding: head, as: UTF8.self))")
-        }
-        head += byte
+    let head = try fetchHead(client)
+    guard head.suffix(4).elementsEqual("\r\n\r\n".utf8) else {
+        throw ProcessFailure("the connection ended in a response head: \(String(decoding: head, as: UTF8.self))")
     }
     let text = String(decoding: head, as: UTF8.self)
     let length =
@@ -72,7 +68,8 @@ func fetch(_ client: TestClient, _ path: String) throws -> (head: String, body: 
     return (text, body)
 }
 
-/// Reads a response head (through the blank line) from `client`.
+/// Reads a response head (through the blank line) from `client`; shorter if the
+/// connection ends first.
 func fetchHead(_ client: TestClient) throws -> [UInt8] {
     var head: [UInt8] = []
     while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
